@@ -1,0 +1,43 @@
+/** Defaults for every limit, in one place. Units are in the names. */
+
+/** Root-model turns per run tree (shared by child runs). */
+export const DEFAULT_MAX_ITERATIONS = 20;
+/** How deep `rlm_query` may recurse; the root run is depth 0. At the limit `rlm_query` falls back to `llm_query`. */
+export const DEFAULT_MAX_DEPTH = 1;
+/** Model calls (root turns and sub-calls) per run tree. */
+export const DEFAULT_MAX_LLM_CALLS = 1_000;
+/** Input plus output tokens per run tree. */
+export const DEFAULT_MAX_TOKENS = 20_000_000;
+/** Wall-clock time of a whole run tree. */
+export const DEFAULT_TIMEOUT_MS = 30 * 60_000;
+/** Model requests in flight at once, across the whole run tree. */
+export const DEFAULT_CONCURRENCY = 8;
+
+/** Memory the QuickJS heap of one sandbox may use. Large context strings live outside it (see docs/decisions). */
+export const DEFAULT_MEMORY_LIMIT_BYTES = 256 * 1024 * 1024;
+/** CPU time one code cell may spend running JavaScript (time spent awaiting sub-calls is not counted). */
+export const DEFAULT_STEP_TIMEOUT_MS = 30_000;
+/** Characters of a cell's output shown to the model; head and tail are kept. */
+export const DEFAULT_MAX_OUTPUT_CHARS = 10_000;
+/** QuickJS's own stack limit. The worker's native stack is far larger, so deep recursion fails cleanly. */
+export const DEFAULT_STACK_LIMIT_BYTES = 1024 * 1024;
+/** Native stack of the sandbox worker thread. */
+export const SANDBOX_WORKER_STACK_MB = 64;
+/** Strings in `context` at least this long stay in host memory and reach the sandbox as text objects. */
+export const DEFAULT_HOST_STRING_MIN_CHARS = 100_000;
+/** Extra time after `stepTimeoutMs` before a worker that no longer answers is terminated. */
+export const SANDBOX_WATCHDOG_GRACE_MS = 2_000;
+
+/** One model request may take this long before it is aborted and retried. */
+export const DEFAULT_MODEL_TIMEOUT_MS = 120_000;
+/** Retries of a retryable model error (so at most 1 + this many attempts). */
+export const DEFAULT_MAX_RETRIES = 2;
+/** First backoff delay; doubles each retry, with jitter. */
+export const RETRY_BASE_DELAY_MS = 500;
+/** Longest single backoff delay, `retry-after` included. */
+export const RETRY_MAX_DELAY_MS = 30_000;
+
+/** A root reply longer than this is kept head-and-tail in the transcript (its code still runs in full). */
+export const MAX_TRANSCRIPT_REPLY_CHARS = 20_000;
+/** Characters of a sub-call prompt or answer kept in events' `preview` fields. */
+export const PREVIEW_CHARS = 200;

@@ -1,0 +1,303 @@
+/**
+ * JavaScript evaluated once inside every QuickJS sandbox, before any model code.
+ *
+ * It is a function expression called with a `host` object of native functions. Everything the model can use is
+ * defined here as a non-writable, non-configurable global, and every intrinsic the API needs is captured up front,
+ * so model code that reassigns `llm_query`, deletes `FINAL` or pollutes `Array.prototype` cannot break the API for
+ * later cells. The `host` object itself is only reachable from this closure.
+ *
+ * It returns `{ format, revive }` for the worker: `format` renders a value for the REPL output, `revive` turns the
+ * JSON skeleton of `context` into values, with large strings as host-backed `Text` objects.
+ */
+export const GUEST_PRELUDE = String.raw`(function (host, toolNames) {
+  "use strict";
+  const G = globalThis;
+  const O = Object;
+  const defineProperty = O.defineProperty;
+  const freeze = O.freeze;
+  const getOwnPropertyNames = O.getOwnPropertyNames;
+  const keysOf = O.keys;
+  const create = O.create;
+  const JSONparse = JSON.parse;
+  const JSONstringify = JSON.stringify;
+  const isArray = Array.isArray;
+  const StringC = String;
+  const RegExpC = RegExp;
+  const TypeErrorC = TypeError;
+  const ErrorC = Error;
+  const ReferenceErrorC = ReferenceError;
+  const ProxyC = Proxy;
+  const ReflectGet = Reflect.get;
+  const uncurry = (fn) => Function.prototype.call.bind(fn);
+  const push = uncurry(Array.prototype.push);
+  const join = uncurry(Array.prototype.join);
+  const pop = uncurry(Array.prototype.pop);
+  const arrayIterator = uncurry(Array.prototype[Symbol.iterator]);
+  const strSlice = uncurry(StringC.prototype.slice);
+  const hostCall = host.call;
+  const hostLog = host.log;
+  const hostFinal = host.final;
+  const hostText = host.text;
+  const ID = Symbol("textId");
+  const LEN = Symbol("textLength");
+  const MAX_FORMAT_CHARS = 20000;
+
+  function LLMQueryError(message) {
+    const e = new ErrorC(message);
+    e.name = "LLMQueryError";
+    return e;
+  }
+
+  // ---- formatting (console output and the value of a cell's last expression) -----------------------------------
+  function formatValue(value, depth, seen) {
+    const t = typeof value;
+    if (t === "string") return depth === 0 ? value : JSONstringify(value);
+    if (t === "number" || t === "boolean" || t === "undefined" || t === "bigint") return StringC(value) + (t === "bigint" ? "n" : "");
+    if (t === "symbol") return StringC(value);
+    if (t === "function") return "[Function " + (value.name || "anonymous") + "]";
+    if (value === null) return "null";
+    if (value instanceof Text) return depth === 0 ? value.toString() : "[Text length=" + value[LEN] + "]";
+    if (value instanceof ErrorC) return StringC(value.name) + ": " + StringC(value.message);
+    for (let i = 0; i < seen.length; i++) if (seen[i] === value) return "[Circular]";
+    if (depth > 4) return isArray(value) ? "[Array]" : "[Object]";
+    push(seen, value);
+    const parts = [];
+    let size = 0;
+    if (isArray(value)) {
+      const n = value.length;
+      for (let i = 0; i < n && i < 100 && size < MAX_FORMAT_CHARS; i++) {
+        const s = formatValue(value[i], depth + 1, seen);
+        size += s.length;
+        push(parts, s);
+      }
+      if (n > parts.length) push(parts, "... " + (n - parts.length) + " more items");
+      pop(seen);
+      return "[" + join(parts, ", ") + "]";
+    }
+    let names;
+    try { names = keysOf(value); } catch (e) { names = []; }
+    for (let i = 0; i < names.length && i < 100 && size < MAX_FORMAT_CHARS; i++) {
+      let v;
+      try { v = value[names[i]]; } catch (e) { v = "[getter threw]"; }
+      const s = JSONstringify(names[i]) + ": " + formatValue(v, depth + 1, seen);
+      size += s.length;
+      push(parts, s);
+    }
+    if (names.length > parts.length) push(parts, "... " + (names.length - parts.length) + " more keys");
+    pop(seen);
+    return "{" + join(parts, ", ") + "}";
+  }
+  function format(value) {
+    return formatValue(value, 0, []);
+  }
+  function printArgs(args) {
+    const parts = [];
+    for (let i = 0; i < args.length; i++) push(parts, formatValue(args[i], 0, []));
+    hostLog(join(parts, " "));
+  }
+
+  // ---- host-backed text --------------------------------------------------------------------------------------------
+  // A large string from the context. It stays in host memory; its methods run natively and return ordinary values.
+  function pattern(p) {
+    if (p instanceof RegExpC) return ["re", p.source, p.flags];
+    return ["str", StringC(p), ""];
+  }
+  function Text() { throw new TypeErrorC("Text objects are created by the sandbox"); }
+  function makeText(id, length) {
+    const t = create(Text.prototype);
+    defineProperty(t, ID, { value: id });
+    defineProperty(t, LEN, { value: length });
+    return new ProxyC(t, {
+      get(target, key) {
+        if (typeof key === "string" && key.length > 0 && key.length < 17 && key[0] >= "0" && key[0] <= "9") {
+          const i = +key;
+          if (i === i && i >= 0 && i < length && (i | 0) === i) return hostText(id, "charAt", i);
+        }
+        return ReflectGet(target, key, target);
+      },
+    });
+  }
+  const plain = (op) => function () { return hostText(this[ID], op, arguments[0], arguments[1], arguments[2]); };
+  const viaPattern = (op) => function (p, a, b) { const q = pattern(p); return hostText(this[ID], op, q[0], q[1], q[2], a, b); };
+  const jsonViaPattern = (op) => function (p, a, b) { const q = pattern(p); return JSONparse(hostText(this[ID], op, q[0], q[1], q[2], a, b)); };
+  function matchObject(m, input) {
+    const arr = m[0];
+    arr.index = m[1];
+    arr.input = input;
+    arr.groups = m[2] === null ? undefined : m[2];
+    return arr;
+  }
+  const proto = Text.prototype;
+  defineProperty(proto, "length", { get() { return this[LEN]; } });
+  const methods = {
+    slice: plain("slice"), substring: plain("substring"), substr: plain("substr"), charAt: plain("charAt"),
+    charCodeAt: plain("charCodeAt"), codePointAt: plain("codePointAt"), at: plain("at"), indexOf: plain("indexOf"),
+    lastIndexOf: plain("lastIndexOf"), includes: plain("includes"), startsWith: plain("startsWith"),
+    endsWith: plain("endsWith"), toLowerCase: plain("toLowerCase"), toUpperCase: plain("toUpperCase"),
+    trim: plain("trim"), trimStart: plain("trimStart"), trimEnd: plain("trimEnd"), normalize: plain("normalize"),
+    search: viaPattern("search"),
+    count: viaPattern("count"),
+    split(sep, limit) {
+      if (sep === undefined) return [this.toString()];
+      const q = pattern(sep);
+      return JSONparse(hostText(this[ID], "split", q[0], q[1], q[2], limit));
+    },
+    match(p) {
+      const q = pattern(p);
+      const m = JSONparse(hostText(this[ID], "match", q[0], q[1], q[2]));
+      if (m === null || m.all) return m === null ? null : m.all;
+      return matchObject(m.one, this);
+    },
+    matchAll(p) {
+      if (p instanceof RegExpC && p.flags.indexOf("g") === -1) throw new TypeErrorC("matchAll must be called with a global RegExp");
+      const q = pattern(p);
+      const list = JSONparse(hostText(this[ID], "matchAll", q[0], q[1], q[2]));
+      for (let i = 0; i < list.length; i++) list[i] = matchObject(list[i], this);
+      return arrayIterator(list);
+    },
+    replace(p, r) {
+      if (typeof r === "function") return StringC.prototype.replace.call(this.toString(), p, r);
+      const q = pattern(p);
+      return hostText(this[ID], "replace", q[0], q[1], q[2], StringC(r));
+    },
+    replaceAll(p, r) {
+      if (typeof r === "function") return StringC.prototype.replaceAll.call(this.toString(), p, r);
+      const q = pattern(p);
+      return hostText(this[ID], "replaceAll", q[0], q[1], q[2], StringC(r));
+    },
+    grep: jsonViaPattern("grep"),
+    chunks(sizeChars, overlapChars) { return JSONparse(hostText(this[ID], "chunks", sizeChars, overlapChars)); },
+    lines() { return JSONparse(hostText(this[ID], "split", "str", "\n", "")); },
+    toString() { return hostText(this[ID], "all"); },
+    valueOf() { return hostText(this[ID], "all"); },
+    toJSON() { return hostText(this[ID], "all"); },
+  };
+  for (const name of getOwnPropertyNames(methods)) defineProperty(proto, name, { value: methods[name] });
+  defineProperty(proto, Symbol.toPrimitive, { value: function () { return hostText(this[ID], "all"); } });
+  defineProperty(proto, Symbol.iterator, { value: function () { return StringC.prototype[Symbol.iterator].call(this.toString()); } });
+  defineProperty(proto, Symbol.toStringTag, { value: "Text" });
+  freeze(proto);
+  freeze(Text);
+
+  function revive(json) {
+    return JSONparse(json, function (key, value) {
+      if (value !== null && typeof value === "object" && !isArray(value) && typeof value.$rlmText === "number") {
+        return makeText(value.$rlmText, value.length);
+      }
+      return value;
+    });
+  }
+
+  // ---- the REPL API ------------------------------------------------------------------------------------------------
+  function toPrompt(x, name) {
+    if (typeof x === "string") return x;
+    if (x instanceof Text) return x.toString();
+    if (x === undefined) throw new TypeErrorC(name + ": expected a prompt string, got undefined");
+    if (typeof x === "object" && x !== null) {
+      try { return JSONstringify(x); } catch (e) { throw new TypeErrorC(name + ": the prompt is an object that cannot be turned into JSON (" + e.message + ")"); }
+    }
+    return StringC(x);
+  }
+  function toData(x) {
+    if (x instanceof Text) return x.toString();
+    if (x === undefined) return undefined;
+    try { return JSONstringify(x); } catch (e) { throw new TypeErrorC("the value cannot be turned into JSON (" + e.message + ")"); }
+  }
+  function llm_query(prompt) {
+    return hostCall("llm_query", "", [toPrompt(prompt, "llm_query(prompt)")]);
+  }
+  function llm_query_batched(prompts) {
+    if (!isArray(prompts)) throw new TypeErrorC("llm_query_batched(prompts): expected an array of prompt strings, got " + (prompts === null ? "null" : typeof prompts));
+    const list = [];
+    for (let i = 0; i < prompts.length; i++) push(list, toPrompt(prompts[i], "llm_query_batched(prompts[" + i + "])"));
+    return hostCall("llm_query_batched", "", list);
+  }
+  function rlm_query(prompt, subContext) {
+    const p = toPrompt(prompt, "rlm_query(prompt)");
+    if (subContext === undefined) return hostCall("rlm_query", "", [p]);
+    if (typeof subContext === "string") return hostCall("rlm_query", "", [p, subContext]);
+    const data = toData(subContext);
+    return hostCall("rlm_query", "json", [p, data]);
+  }
+  function FINAL(value) {
+    if (arguments.length === 0 || value === undefined) throw new TypeErrorC("FINAL(value): expected a value (a string, or any JSON-serialisable value), got undefined");
+    let answer;
+    let json;
+    if (typeof value === "string") answer = value;
+    else if (value instanceof Text) answer = value.toString();
+    else if (typeof value === "function" || typeof value === "symbol") throw new TypeErrorC("FINAL(value): cannot return a " + typeof value + "; pass a string or a JSON-serialisable value");
+    else {
+      try { json = JSONstringify(value); } catch (e) { throw new TypeErrorC("FINAL(value): the value cannot be serialised as JSON (" + e.message + "); pass a string, or a plain object or array without cycles"); }
+      if (json === undefined) throw new TypeErrorC("FINAL(value): the value cannot be serialised as JSON");
+      answer = typeof value === "object" && value !== null ? json : StringC(value);
+    }
+    hostFinal(answer, json);
+    return value;
+  }
+  const builtins = {};
+  function userVariables() {
+    const names = getOwnPropertyNames(G);
+    const out = [];
+    for (let i = 0; i < names.length; i++) if (builtins[names[i]] !== true) push(out, names[i]);
+    return out;
+  }
+  function FINAL_VAR(name) {
+    if (typeof name !== "string") {
+      if (name === undefined) throw new TypeErrorC("FINAL_VAR(name): expected the variable's name as a string");
+      return FINAL(name);
+    }
+    const vars = userVariables();
+    let known = false;
+    for (let i = 0; i < vars.length; i++) if (vars[i] === name) known = true;
+    if (!known) {
+      throw new ReferenceErrorC('FINAL_VAR: no variable named "' + name + '". Variables defined so far: ' + (vars.length ? join(vars, ", ") : "(none)"));
+    }
+    return FINAL(G[name]);
+  }
+  function SHOW_VARS() {
+    const vars = userVariables();
+    if (vars.length === 0) return "(no variables defined yet)";
+    const lines = [];
+    for (let i = 0; i < vars.length; i++) {
+      let v;
+      try { v = G[vars[i]]; } catch (e) { v = undefined; }
+      let kind = v === null ? "null" : isArray(v) ? "array(" + v.length + ")" : typeof v;
+      if (typeof v === "string") kind = "string(" + v.length + ")";
+      let preview = formatValue(v, 1, []);
+      if (preview.length > 80) preview = strSlice(preview, 0, 77) + "...";
+      push(lines, vars[i] + ": " + kind + " = " + preview);
+    }
+    return join(lines, "\n");
+  }
+  const consoleObject = freeze({
+    log: function log() { printArgs(arguments); },
+    info: function info() { printArgs(arguments); },
+    warn: function warn() { printArgs(arguments); },
+    error: function error() { printArgs(arguments); },
+    debug: function debug() { printArgs(arguments); },
+  });
+  function print() { printArgs(arguments); }
+
+  const api = { llm_query, llm_query_batched, rlm_query, FINAL, FINAL_VAR, SHOW_VARS, print, console: consoleObject, Text };
+  for (let i = 0; i < toolNames.length; i++) {
+    const toolName = toolNames[i];
+    api[toolName] = function () {
+      const args = [];
+      for (let j = 0; j < arguments.length; j++) push(args, toData(arguments[j]) ?? null);
+      return hostCall("tool", toolName, args);
+    };
+  }
+  for (const name of getOwnPropertyNames(api)) {
+    defineProperty(G, name, { value: api[name], writable: false, enumerable: false, configurable: false });
+  }
+  // Host-only powers QuickJS might expose are removed; model code gets plain ECMAScript.
+  for (const name of ["os", "std", "scriptArgs", "gc"]) { try { delete G[name]; } catch (e) {} }
+  function defineContext(value) {
+    defineProperty(G, "context", { value, writable: false, enumerable: false, configurable: false });
+  }
+  function markBuiltins() {
+    const names = getOwnPropertyNames(G);
+    for (let i = 0; i < names.length; i++) builtins[names[i]] = true;
+  }
+  return { format, revive, defineContext, markBuiltins, LLMQueryError };
+})`;

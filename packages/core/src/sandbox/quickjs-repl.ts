@@ -1,0 +1,364 @@
+import {
+  DEBUG_SYNC,
+  newQuickJSWASMModule,
+  RELEASE_SYNC,
+  type QuickJSContext,
+  type QuickJSDeferredPromise,
+  type QuickJSHandle,
+  type QuickJSRuntime,
+} from "quickjs-emscripten";
+import { ContextStore } from "./context-store.js";
+import { GUEST_PRELUDE } from "./guest-prelude.js";
+import { OutputBuffer } from "./output-buffer.js";
+import {
+  type CellOutcome,
+  isSerializedErrorMarker,
+  type SandboxCallKind,
+  type SerializedError,
+  type WorkerInit,
+  type WorkerMessage,
+} from "./protocol.js";
+import { replRewrite } from "./repl-rewrite.js";
+
+/** `JS_EVAL_FLAG_ASYNC` from quickjs.h: top-level `await`, and `evalCode` returns a promise of `{ value }`. */
+const JS_EVAL_FLAG_ASYNC = 1 << 7;
+
+interface Cell {
+  id: number;
+  output: OutputBuffer;
+  cpuMs: number;
+  promise?: QuickJSHandle;
+  calls: Set<number>;
+  final?: { answer: string; json?: string };
+  interrupted: "cpu" | "cancel" | undefined;
+}
+
+interface PendingCall {
+  deferred: QuickJSDeferredPromise;
+  cellId: number;
+}
+
+/**
+ * One QuickJS REPL, living inside the sandbox worker: a fresh WASM module, a runtime with memory, stack and CPU
+ * limits, the guest API, and the run's context. Runs cells one at a time; host calls made by a cell are posted to
+ * the host and resolved when their results come back, so any number can be in flight at once.
+ */
+export class QuickJSRepl {
+  private cell: Cell | undefined;
+  private readonly pending = new Map<number, PendingCall>();
+  private nextCallId = 1;
+  private sliceStartMs = 0;
+  private disposed = false;
+
+  private constructor(
+    private readonly init: WorkerInit,
+    private readonly runtime: QuickJSRuntime,
+    private readonly vm: QuickJSContext,
+    private readonly store: ContextStore,
+    private readonly send: (message: WorkerMessage) => void,
+    private readonly format: QuickJSHandle,
+  ) {}
+
+  static async create(init: WorkerInit, send: (message: WorkerMessage) => void): Promise<QuickJSRepl> {
+    const module = await newQuickJSWASMModule(init.debug ? DEBUG_SYNC : RELEASE_SYNC);
+    const runtime = module.newRuntime();
+    runtime.setMemoryLimit(init.memoryLimitBytes);
+    runtime.setMaxStackSize(init.stackLimitBytes);
+    const vm = runtime.newContext();
+    const store = new ContextStore(init.context, init.hostStringMinChars);
+    let repl: QuickJSRepl | undefined;
+    const host = vm.newObject();
+    vm.newFunction("call", (kind, name, args) => {
+      if (repl === undefined) throw new Error("sandbox is not ready");
+      return repl.hostCall(vm.getString(kind) as SandboxCallKind, vm.getString(name), vm.dump(args) as unknown[]);
+    }).consume((fn) => vm.setProp(host, "call", fn));
+    vm.newFunction("log", (line) => {
+      repl?.cell?.output.writeLine(vm.getString(line));
+    }).consume((fn) => vm.setProp(host, "log", fn));
+    vm.newFunction("final", (answer, json) => {
+      if (repl?.cell === undefined) return;
+      const jsonText = vm.typeof(json) === "string" ? vm.getString(json) : undefined;
+      repl.cell.final = { answer: vm.getString(answer), ...(jsonText === undefined ? {} : { json: jsonText }) };
+    }).consume((fn) => vm.setProp(host, "final", fn));
+    vm.newFunction("text", (id, op, ...args) => {
+      const result = store.op(vm.getNumber(id), vm.getString(op), args.map((a) => vm.dump(a)));
+      return toHandle(vm, result);
+    }).consume((fn) => vm.setProp(host, "text", fn));
+
+    const prelude = vm.unwrapResult(vm.evalCode(GUEST_PRELUDE, "rlm-prelude.js"));
+    const toolNames = vm.unwrapResult(vm.evalCode(JSON.stringify(init.toolNames), "rlm-tools.js"));
+    const api = vm.unwrapResult(vm.callFunction(prelude, vm.undefined, host, toolNames));
+    prelude.dispose();
+    toolNames.dispose();
+    host.dispose();
+
+    const skeleton = vm.newString(store.skeletonJSON);
+    const revive = vm.getProp(api, "revive");
+    const context = vm.unwrapResult(vm.callFunction(revive, vm.undefined, skeleton));
+    skeleton.dispose();
+    revive.dispose();
+    vm.getProp(api, "defineContext").consume((fn) => vm.unwrapResult(vm.callFunction(fn, vm.undefined, context)).dispose());
+    context.dispose();
+    vm.getProp(api, "markBuiltins").consume((fn) => vm.unwrapResult(vm.callFunction(fn, vm.undefined)).dispose());
+    const format = vm.getProp(api, "format");
+    api.dispose();
+
+    repl = new QuickJSRepl(init, runtime, vm, store, send, format);
+    runtime.setInterruptHandler(() => repl?.shouldInterrupt() ?? false);
+    return repl;
+  }
+
+  /** Starts a cell. Its outcome is posted as a `cell-result` message, now or when its host calls finish. */
+  exec(cellId: number, code: string): void {
+    if (this.cell !== undefined) throw new Error(`cell ${this.cell.id} is still running`);
+    const cell: Cell = {
+      id: cellId,
+      output: new OutputBuffer(this.init.maxOutputChars),
+      cpuMs: 0,
+      calls: new Set(),
+      interrupted: undefined,
+    };
+    this.cell = cell;
+    let source: string;
+    try {
+      source = replRewrite(code);
+    } catch (error) {
+      this.finish({ name: "SyntaxError", message: (error as Error).message });
+      return;
+    }
+    const result = this.guarded(() => this.vm.evalCode(source, `cell-${cellId}.js`, JS_EVAL_FLAG_ASYNC));
+    if (result.error) {
+      this.finish(this.takeError(result.error));
+      return;
+    }
+    cell.promise = result.value;
+    this.drain();
+  }
+
+  /** Delivers a host call's result to the guest promise waiting for it. */
+  resolveCall(callId: number, ok: boolean, value: unknown, error?: SerializedError): void {
+    const call = this.pending.get(callId);
+    if (call === undefined) return;
+    this.pending.delete(callId);
+    this.cell?.calls.delete(callId);
+    if (!call.deferred.alive) return;
+    if (ok) {
+      const handle = toHandle(this.vm, value);
+      call.deferred.resolve(handle);
+      handle.dispose();
+    } else {
+      const handle = this.vm.newError(error ?? { name: "Error", message: "unknown error" });
+      call.deferred.reject(handle);
+      handle.dispose();
+    }
+    this.drain();
+  }
+
+  /** Stops the running cell (if it is `cellId`): the next interrupt check ends it. */
+  cancelCell(cellId: number): void {
+    const cell = this.cell;
+    if (cell === undefined || cell.id !== cellId) return;
+    cell.interrupted = "cancel";
+    this.finish({ name: "AbortError", message: "the cell was cancelled" });
+  }
+
+  /** Frees everything. In debug builds, returns a description of leaked handles, if any. */
+  dispose(): string | undefined {
+    if (this.disposed) return undefined;
+    this.disposed = true;
+    this.releaseCell();
+    for (const call of this.pending.values()) call.deferred.dispose();
+    this.pending.clear();
+    this.format.dispose();
+    try {
+      this.vm.dispose();
+      this.runtime.dispose();
+    } catch (error) {
+      return (error as Error).message;
+    }
+    return undefined;
+  }
+
+  private hostCall(kind: SandboxCallKind, name: string, args: unknown[]): QuickJSHandle {
+    const cell = this.cell;
+    if (cell === undefined) throw new Error(`${kind} can only be called while a cell runs`);
+    const callId = this.nextCallId++;
+    const deferred = this.vm.newPromise();
+    this.pending.set(callId, { deferred, cellId: cell.id });
+    cell.calls.add(callId);
+    this.send({ type: "call", callId, cellId: cell.id, kind, name, args });
+    return deferred.handle;
+  }
+
+  private shouldInterrupt(): boolean {
+    const cell = this.cell;
+    if (cell === undefined) return false;
+    if (cell.interrupted !== undefined) return true;
+    if (cell.cpuMs + (performance.now() - this.sliceStartMs) > this.init.stepTimeoutMs) {
+      cell.interrupted = "cpu";
+      return true;
+    }
+    return false;
+  }
+
+  /** Runs guest code, counting its CPU time against the cell. */
+  private guarded<T>(fn: () => T): T {
+    this.sliceStartMs = performance.now();
+    try {
+      return fn();
+    } finally {
+      if (this.cell) this.cell.cpuMs += performance.now() - this.sliceStartMs;
+    }
+  }
+
+  /** Runs pending jobs, then settles the cell if its promise is done or can never be. */
+  private drain(): void {
+    const cell = this.cell;
+    if (cell?.promise === undefined) return;
+    const jobs = this.guarded(() => this.runtime.executePendingJobs());
+    if (jobs.error) {
+      this.finish(this.takeError(jobs.error));
+      return;
+    }
+    const state = this.vm.getPromiseState(cell.promise);
+    if (state.type === "pending") {
+      if (cell.calls.size === 0) {
+        this.finish({
+          name: "DeadlockError",
+          message:
+            "the cell awaits a promise that can never settle (nothing it waits for is in flight). " +
+            "Only llm_query, llm_query_batched, rlm_query and tools resolve asynchronously here; there are no timers.",
+        });
+      }
+      return;
+    }
+    if (state.type === "rejected") {
+      this.finish(this.takeError(state.error));
+      return;
+    }
+    // The async eval resolves to `{ value: <completion value of the script> }`.
+    const wrapper = state.value;
+    const completion = this.vm.getProp(wrapper, "value");
+    wrapper.dispose();
+    if (this.vm.typeof(completion) !== "undefined") {
+      const formatted = this.guarded(() => this.vm.callFunction(this.format, this.vm.undefined, completion));
+      if (formatted.error) formatted.error.dispose();
+      else {
+        cell.output.writeLine(this.vm.getString(formatted.value));
+        formatted.value.dispose();
+      }
+    }
+    completion.dispose();
+    this.finish(undefined);
+  }
+
+  private finish(error: SerializedError | undefined): void {
+    const cell = this.cell;
+    if (cell === undefined) return;
+    if (error && cell.interrupted === "cpu") {
+      error = {
+        name: "TimeoutError",
+        message: `the cell used more than stepTimeoutMs = ${this.init.stepTimeoutMs} ms of CPU time and was stopped (is there an endless loop?)`,
+      };
+    }
+    if (error) cell.output.writeLine(`${error.name}: ${error.message}`);
+    const rendered = cell.output.render();
+    const outcome: CellOutcome = {
+      output: rendered.text,
+      outputChars: rendered.totalChars,
+      truncated: rendered.truncated,
+      cpuMs: Math.round(cell.cpuMs * 1000) / 1000,
+      ...(error ? { error } : {}),
+      ...(cell.final ? { final: cell.final } : {}),
+    };
+    this.releaseCell();
+    this.send({ type: "cell-result", cellId: cell.id, outcome, fatal: false });
+  }
+
+  /** Forgets the current cell: its outstanding host calls are cancelled and their promises never resume. */
+  private releaseCell(): void {
+    const cell = this.cell;
+    if (cell === undefined) return;
+    this.cell = undefined;
+    cell.promise?.dispose();
+    if (cell.calls.size > 0) {
+      const callIds = [...cell.calls];
+      for (const id of callIds) {
+        this.pending.get(id)?.deferred.dispose();
+        this.pending.delete(id);
+      }
+      this.send({ type: "cancel-calls", callIds });
+    }
+  }
+
+  /** Turns a guest error handle into `{ name, message }` with the stack lines of the model's cells. */
+  private takeError(handle: QuickJSHandle): SerializedError {
+    try {
+      const dumped = this.vm.dump(handle) as unknown;
+      if (dumped !== null && typeof dumped === "object") {
+        const e = dumped as { name?: unknown; message?: unknown; stack?: unknown };
+        const name = typeof e.name === "string" ? e.name : "Error";
+        let message = typeof e.message === "string" ? e.message : safeJSON(dumped);
+        const where = typeof e.stack === "string" ? cellFrames(e.stack) : "";
+        if (where) message += `\n${where}`;
+        return { name, message };
+      }
+      return { name: "Uncaught", message: typeof dumped === "string" ? dumped : safeJSON(dumped) };
+    } finally {
+      if (handle.alive) handle.dispose();
+    }
+  }
+}
+
+function cellFrames(stack: string): string {
+  return stack
+    .split("\n")
+    .filter((line) => /cell-\d+\.js/.test(line))
+    .map((line) => `    ${line.trim()}`)
+    .join("\n");
+}
+
+function safeJSON(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
+
+/** Builds a guest value from a host value (JSON-like data only). */
+function toHandle(vm: QuickJSContext, value: unknown): QuickJSHandle {
+  switch (typeof value) {
+    case "string":
+      return vm.newString(value);
+    case "number":
+      return vm.newNumber(value);
+    case "boolean":
+      return value ? vm.true : vm.false;
+    case "undefined":
+      return vm.undefined;
+    default:
+      break;
+  }
+  if (value === null) return vm.null;
+  if (isSerializedErrorMarker(value)) return vm.newError(value.$rlmError);
+  if (Array.isArray(value)) {
+    const array = vm.newArray();
+    value.forEach((item, i) => {
+      const h = toHandle(vm, item);
+      vm.setProp(array, i, h);
+      h.dispose();
+    });
+    return array;
+  }
+  if (typeof value === "object") {
+    const object = vm.newObject();
+    for (const [k, v] of Object.entries(value)) {
+      const h = toHandle(vm, v);
+      vm.setProp(object, k, h);
+      h.dispose();
+    }
+    return object;
+  }
+  return vm.newString(String(value));
+}
