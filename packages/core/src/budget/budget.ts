@@ -33,16 +33,31 @@ export class Budget {
 
   /** Takes one model request (retries count too), or throws (and marks the tree exhausted) when calls or tokens have run out. */
   takeCall(modelId: string): void {
+    this.assertCanCall();
+    this.usage.llmCalls++;
+    this.modelUsage(modelId).llmCalls++;
+  }
+
+  /** Throws (and marks the tree exhausted) when no further model call is allowed. */
+  assertCanCall(): void {
     this.throwIfExhausted();
     if (this.usage.llmCalls >= this.limits.maxLLMCalls) {
-      this.exhaust("max-llm-calls", new RLMBudgetExceededError({ limit: "maxLLMCalls", allowed: this.limits.maxLLMCalls, used: this.usage.llmCalls }));
+      this.exhaust(
+        "max-llm-calls",
+        new RLMBudgetExceededError({
+          limit: "maxLLMCalls",
+          allowed: this.limits.maxLLMCalls,
+          used: this.usage.llmCalls,
+        }),
+      );
     }
     const tokens = this.usage.inputTokens + this.usage.outputTokens;
     if (tokens >= this.limits.maxTokens) {
-      this.exhaust("max-tokens", new RLMBudgetExceededError({ limit: "maxTokens", allowed: this.limits.maxTokens, used: tokens }));
+      this.exhaust(
+        "max-tokens",
+        new RLMBudgetExceededError({ limit: "maxTokens", allowed: this.limits.maxTokens, used: tokens }),
+      );
     }
-    this.usage.llmCalls++;
-    this.modelUsage(modelId).llmCalls++;
   }
 
   /** Adds a call's tokens to the tree's totals and to its model's. */
@@ -61,7 +76,11 @@ export class Budget {
 
   /** Marks the wall-clock budget as spent (called by the run's timer). */
   expire(): RLMBudgetExceededError {
-    const error = new RLMBudgetExceededError({ limit: "timeoutMs", allowed: this.limits.timeoutMs, used: Date.now() - this.startedAt });
+    const error = new RLMBudgetExceededError({
+      limit: "timeoutMs",
+      allowed: this.limits.timeoutMs,
+      used: Date.now() - this.startedAt,
+    });
     this.exhausted ??= { stopReason: "timeout", error };
     return error;
   }
@@ -82,7 +101,10 @@ export class Budget {
     return { ...this.usage, byModel };
   }
 
-  private exhaust(stopReason: Exclude<StopReason, "final" | "max-iterations" | "timeout">, error: RLMBudgetExceededError): never {
+  private exhaust(
+    stopReason: Exclude<StopReason, "final" | "max-iterations" | "timeout">,
+    error: RLMBudgetExceededError,
+  ): never {
     this.exhausted ??= { stopReason, error };
     throw error;
   }

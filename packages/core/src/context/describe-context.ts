@@ -67,7 +67,8 @@ export function renderContextDescription(d: ContextDescription): string {
       const lines = [
         `\`context\` is an array of ${d.parts} items, ${chars} characters in all (about ${approxTokens} tokens).`,
       ];
-      if (d.partLengths && d.partLengths.length > 0) lines.push(`Item lengths in characters: ${summarise(d.partLengths, d.parts ?? 0)}.`);
+      if (d.partLengths && d.partLengths.length > 0)
+        lines.push(`Item lengths in characters: ${summarise(d.partLengths, d.parts ?? 0)}.`);
       return lines.join("\n");
     }
     case "object": {
@@ -76,7 +77,9 @@ export function renderContextDescription(d: ContextDescription): string {
       return [
         `\`context\` is an object with ${d.parts} keys, ${chars} characters of text in all (about ${approxTokens} tokens).`,
         `Keys: ${keys}${more}.`,
-        d.partLengths && d.partLengths.length > 0 ? `Value lengths in characters: ${summarise(d.partLengths, d.parts ?? 0)}.` : "",
+        d.partLengths && d.partLengths.length > 0
+          ? `Value lengths in characters: ${summarise(d.partLengths, d.parts ?? 0)}.`
+          : "",
       ]
         .filter(Boolean)
         .join("\n");
@@ -90,7 +93,10 @@ function summarise(lengths: number[], total: number): string {
   const shown = lengths.slice(0, 20).join(", ");
   const sorted = [...lengths].sort((a, b) => a - b);
   const median = sorted[Math.floor(sorted.length / 2)] ?? 0;
-  const extra = total > 20 ? ` ... (${total} items; min ${sorted[0]}, median ${median}, max ${sorted[sorted.length - 1]}${total > lengths.length ? " among the first 100" : ""})` : "";
+  const extra =
+    total > 20
+      ? ` ... (${total} items; min ${sorted[0]}, median ${median}, max ${sorted[sorted.length - 1]}${total > lengths.length ? " among the first 100" : ""})`
+      : "";
   return `[${shown}]${extra}`;
 }
 

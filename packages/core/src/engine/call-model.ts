@@ -45,7 +45,10 @@ export async function callModel(options: CallModelOptions): Promise<ModelReply> 
     const started = performance.now();
     let outcome: { ok: true; value: unknown } | { ok: false; error: unknown };
     try {
-      outcome = { ok: true, value: await model.generate({ messages, signal: AbortSignal.any([signal, timeout.signal]) }) };
+      outcome = {
+        ok: true,
+        value: await model.generate({ messages, signal: AbortSignal.any([signal, timeout.signal]) }),
+      };
     } catch (error) {
       outcome = { ok: false, error };
     } finally {
@@ -95,7 +98,15 @@ class ModelTimeoutError extends Error {
   }
 }
 
-const RETRYABLE_CODES = new Set(["ECONNRESET", "ECONNREFUSED", "ETIMEDOUT", "EPIPE", "EAI_AGAIN", "UND_ERR_SOCKET", "UND_ERR_CONNECT_TIMEOUT"]);
+const RETRYABLE_CODES = new Set([
+  "ECONNRESET",
+  "ECONNREFUSED",
+  "ETIMEDOUT",
+  "EPIPE",
+  "EAI_AGAIN",
+  "UND_ERR_SOCKET",
+  "UND_ERR_CONNECT_TIMEOUT",
+]);
 
 /** Transient errors: explicit `isRetryable`, HTTP 408/409/429/5xx, network error codes, timeouts. */
 export function isRetryable(error: unknown): boolean {

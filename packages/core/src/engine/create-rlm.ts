@@ -71,7 +71,9 @@ export function createRLM(settings: RLMSettings): RLM {
     const onAbort = () => controller.abort(new RLMAbortedError({ reason: signal?.reason }));
     signal?.addEventListener("abort", onAbort, { once: true });
     const timer =
-      resolved.timeoutMs <= MAX_TIMER_MS ? setTimeout(() => controller.abort(budget.expire()), resolved.timeoutMs) : undefined;
+      resolved.timeoutMs <= MAX_TIMER_MS
+        ? setTimeout(() => controller.abort(budget.expire()), resolved.timeoutMs)
+        : undefined;
     let counter = 0;
     const tree: RunTree = {
       settings: resolved,
@@ -109,7 +111,10 @@ export function createRLM(settings: RLMSettings): RLM {
       deliver({ ...finish, result });
       return result;
     } catch (thrown) {
-      const error = controller.signal.aborted && RLMAbortedError.isInstance(controller.signal.reason) ? controller.signal.reason : thrown;
+      const error =
+        controller.signal.aborted && RLMAbortedError.isInstance(controller.signal.reason)
+          ? controller.signal.reason
+          : thrown;
       if (error instanceof Error) attachTrajectory(error, recorder);
       throw error;
     } finally {
@@ -148,17 +153,29 @@ function attachTrajectory(error: Error, recorder: TrajectoryRecorder): void {
   }
 }
 
-function checkInput(input: RLMRunInput, settings: ResolvedSettings): { query: string; context: unknown; signal?: AbortSignal } {
+function checkInput(
+  input: RLMRunInput,
+  settings: ResolvedSettings,
+): { query: string; context: unknown; signal?: AbortSignal } {
   if (input === null || typeof input !== "object") {
-    throw new RLMInvalidArgumentError({ argument: "input", message: `expected { query, context?, signal? }, got ${describe(input)}.` });
+    throw new RLMInvalidArgumentError({
+      argument: "input",
+      message: `expected { query, context?, signal? }, got ${describe(input)}.`,
+    });
   }
   const { query, signal } = input;
   const context: unknown = input.context ?? "";
   if (typeof query !== "string" || query.trim().length === 0) {
-    throw new RLMInvalidArgumentError({ argument: "query", message: `expected a non-empty string, got ${describe(query)}.` });
+    throw new RLMInvalidArgumentError({
+      argument: "query",
+      message: `expected a non-empty string, got ${describe(query)}.`,
+    });
   }
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
-    throw new RLMInvalidArgumentError({ argument: "signal", message: `expected an AbortSignal, got ${describe(signal)}.` });
+    throw new RLMInvalidArgumentError({
+      argument: "signal",
+      message: `expected an AbortSignal, got ${describe(signal)}.`,
+    });
   }
   const footprint = validateContext(context, settings.sandbox.hostStringMinChars);
   const allowed = Math.floor(settings.sandbox.memoryLimitBytes / 2);

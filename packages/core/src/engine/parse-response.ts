@@ -30,7 +30,12 @@ export function parseResponse(text: string): ParsedResponse {
       continue;
     }
     const trimmed = line.trim();
-    if (trimmed.startsWith(open.fence[0] as string) && trimmed.length >= open.fence.length && /^(`+|~+)$/.test(trimmed) && trimmed[0] === open.fence[0]) {
+    if (
+      trimmed.startsWith(open.fence[0] as string) &&
+      trimmed.length >= open.fence.length &&
+      /^(`+|~+)$/.test(trimmed) &&
+      trimmed[0] === open.fence[0]
+    ) {
       if (RUNNABLE.has(open.lang)) blocks.push(open.body.join("\n"));
       open = undefined;
     } else {

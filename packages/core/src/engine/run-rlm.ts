@@ -82,12 +82,18 @@ export async function runRLM(tree: RunTree, request: RunRequest): Promise<RunOut
     const outcome: RunOutcome = { runId, answer, stopReason, iterations };
     if (final?.json !== undefined) outcome.value = JSON.parse(final.json);
     // The root's run-finish is emitted by createRLM, with the complete result.
-    if (request.depth > 0) tree.emit({ type: "run-finish", ...base(), answer, stopReason, iterations, durationMs: Date.now() - startedAt });
+    if (request.depth > 0)
+      tree.emit({ type: "run-finish", ...base(), answer, stopReason, iterations, durationMs: Date.now() - startedAt });
     return outcome;
   };
   const stopForBudget = (): RunOutcome => {
     const exhausted = budget.exhausted as NonNullable<Budget["exhausted"]>;
-    tree.emit({ type: "budget-exceeded", ...base(), stopReason: exhausted.stopReason, detail: exhausted.error.message });
+    tree.emit({
+      type: "budget-exceeded",
+      ...base(),
+      stopReason: exhausted.stopReason,
+      detail: exhausted.error.message,
+    });
     return finish(exhausted.stopReason, undefined);
   };
 
@@ -143,7 +149,14 @@ export async function runRLM(tree: RunTree, request: RunRequest): Promise<RunOut
         modelTimeoutMs: settings.modelTimeoutMs,
         onRetry: (retry) => tree.emit({ type: "model-retry", ...base(), ...retry }),
       });
-      tree.emit({ type: "model-response", ...base(), iteration: iterations, text: reply.text, usage: reply.usage, durationMs: reply.durationMs });
+      tree.emit({
+        type: "model-response",
+        ...base(),
+        iteration: iterations,
+        text: reply.text,
+        usage: reply.usage,
+        durationMs: reply.durationMs,
+      });
       transcript.push({ role: "assistant", content: truncateMiddle(reply.text, MAX_TRANSCRIPT_REPLY_CHARS) });
       return reply;
     };
@@ -175,7 +188,7 @@ export async function runRLM(tree: RunTree, request: RunRequest): Promise<RunOut
     };
 
     while (true) {
-      if (budget.exhausted) return stopForBudget();
+      budget.assertCanCall();
       if (!budget.takeIteration()) break;
       iterations++;
       tree.emit({ type: "iteration-start", ...base(), iteration: iterations });
@@ -227,7 +240,11 @@ export async function runRLM(tree: RunTree, request: RunRequest): Promise<RunOut
     tree.emit({
       type: "run-error",
       ...base(),
-      error: { name: e.name, message: e.message, ...((e as { code?: unknown }).code ? { code: String((e as { code?: unknown }).code) } : {}) },
+      error: {
+        name: e.name,
+        message: e.message,
+        ...((e as { code?: unknown }).code ? { code: String((e as { code?: unknown }).code) } : {}),
+      },
     });
     throw error;
   } finally {

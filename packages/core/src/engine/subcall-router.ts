@@ -52,7 +52,11 @@ export class SubcallRouter {
     }
   }
 
-  private async llm(prompt: string, signal: AbortSignal, batch?: { id: string; index: number; size: number }): Promise<string> {
+  private async llm(
+    prompt: string,
+    signal: AbortSignal,
+    batch?: { id: string; index: number; size: number },
+  ): Promise<string> {
     const { settings, budget, cache } = this.tree;
     const modelId = settings.subModel.modelId;
     const result = await this.track("llm", modelId, prompt, batch, async (callId) => {
@@ -84,7 +88,10 @@ export class SubcallRouter {
     const raw = call.args[1];
     const subContext: unknown = raw === undefined ? undefined : call.name === "json" ? JSON.parse(String(raw)) : raw;
     if (this.run.depth + 1 > this.tree.settings.maxDepth) {
-      const text = subContext === undefined ? prompt : `${prompt}\n\n${typeof subContext === "string" ? subContext : JSON.stringify(subContext)}`;
+      const text =
+        subContext === undefined
+          ? prompt
+          : `${prompt}\n\n${typeof subContext === "string" ? subContext : JSON.stringify(subContext)}`;
       return this.llm(text, signal);
     }
     const result = await this.track("rlm", this.tree.settings.model.modelId, prompt, undefined, async (callId) => {
@@ -95,6 +102,9 @@ export class SubcallRouter {
         parentRunId: this.run.runId,
         parentCallId: callId,
       });
+      // A child stopped by the shared budget has no answer; its parent's call fails the same way a sub-call would.
+      if (outcome.stopReason !== "final" && outcome.stopReason !== "max-iterations")
+        this.tree.budget.throwIfExhausted();
       return { response: outcome.answer, cached: false };
     });
     return result.response;
@@ -110,9 +120,16 @@ export class SubcallRouter {
       try {
         json = JSON.stringify(value);
       } catch (error) {
-        throw new RLMInvalidArgumentError({ argument: `tools.${name}`, message: `returned a value that is not JSON-serialisable (${(error as Error).message}).` });
+        throw new RLMInvalidArgumentError({
+          argument: `tools.${name}`,
+          message: `returned a value that is not JSON-serialisable (${(error as Error).message}).`,
+        });
       }
-      return { response: json ?? "undefined", cached: false, value: json === undefined ? undefined : (JSON.parse(json) as unknown) };
+      return {
+        response: json ?? "undefined",
+        cached: false,
+        value: json === undefined ? undefined : (JSON.parse(json) as unknown),
+      };
     });
     return result.value;
   }
@@ -127,7 +144,16 @@ export class SubcallRouter {
   ): Promise<T> {
     const callId = this.tree.nextId("call");
     const started = performance.now();
-    this.tree.emit({ type: "subcall-start", ...this.base(), callId, iteration: this.run.iteration(), kind, target, prompt, ...(batch ? { batch } : {}) });
+    this.tree.emit({
+      type: "subcall-start",
+      ...this.base(),
+      callId,
+      iteration: this.run.iteration(),
+      kind,
+      target,
+      prompt,
+      ...(batch ? { batch } : {}),
+    });
     try {
       const result = await work(callId);
       this.tree.emit({

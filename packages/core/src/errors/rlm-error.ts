@@ -4,12 +4,7 @@ const marker = "rlm.error";
 const symbol = Symbol.for(marker);
 
 /** Every error code an `RLMError` can carry. */
-export type RLMErrorCode =
-  | "invalid-argument"
-  | "model-error"
-  | "aborted"
-  | "sandbox-error"
-  | "budget-exceeded";
+export type RLMErrorCode = "invalid-argument" | "model-error" | "aborted" | "sandbox-error" | "budget-exceeded";
 
 /**
  * Base class of every error thrown by `@rlm/core` and its integrations.
@@ -18,7 +13,8 @@ export type RLMErrorCode =
  * created by a second installed copy of the package.
  */
 export class RLMError extends Error {
-  private readonly [symbol] = true;
+  // The marker `isInstance` checks; a symbol from Symbol.for, so it works across copies of the package.
+  protected readonly [symbol] = true;
   readonly code: RLMErrorCode;
   /** The run's trajectory up to the failure, when the error ended a run. */
   trajectory?: Trajectory;

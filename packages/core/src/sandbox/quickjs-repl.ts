@@ -54,7 +54,6 @@ export class QuickJSRepl {
     private readonly init: WorkerInit,
     private readonly runtime: QuickJSRuntime,
     private readonly vm: QuickJSContext,
-    private readonly store: ContextStore,
     private readonly send: (message: WorkerMessage) => void,
     private readonly format: QuickJSHandle,
   ) {}
@@ -81,7 +80,11 @@ export class QuickJSRepl {
       repl.cell.final = { answer: vm.getString(answer), ...(jsonText === undefined ? {} : { json: jsonText }) };
     }).consume((fn) => vm.setProp(host, "final", fn));
     vm.newFunction("text", (id, op, ...args) => {
-      const result = store.op(vm.getNumber(id), vm.getString(op), args.map((a) => vm.dump(a)));
+      const result = store.op(
+        vm.getNumber(id),
+        vm.getString(op),
+        args.map((a) => vm.dump(a)),
+      );
       return toHandle(vm, result);
     }).consume((fn) => vm.setProp(host, "text", fn));
 
@@ -97,13 +100,15 @@ export class QuickJSRepl {
     const context = vm.unwrapResult(vm.callFunction(revive, vm.undefined, skeleton));
     skeleton.dispose();
     revive.dispose();
-    vm.getProp(api, "defineContext").consume((fn) => vm.unwrapResult(vm.callFunction(fn, vm.undefined, context)).dispose());
+    vm.getProp(api, "defineContext").consume((fn) =>
+      vm.unwrapResult(vm.callFunction(fn, vm.undefined, context)).dispose(),
+    );
     context.dispose();
     vm.getProp(api, "markBuiltins").consume((fn) => vm.unwrapResult(vm.callFunction(fn, vm.undefined)).dispose());
     const format = vm.getProp(api, "format");
     api.dispose();
 
-    repl = new QuickJSRepl(init, runtime, vm, store, send, format);
+    repl = new QuickJSRepl(init, runtime, vm, send, format);
     runtime.setInterruptHandler(() => repl?.shouldInterrupt() ?? false);
     return repl;
   }

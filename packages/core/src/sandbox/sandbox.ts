@@ -102,7 +102,8 @@ export class Sandbox implements AsyncDisposable {
   async dispose(): Promise<{ leak?: string }> {
     if (this.disposed) return {};
     this.disposed = true;
-    for (const controller of this.calls.values()) controller.abort(new RLMSandboxError({ message: "sandbox disposed" }));
+    for (const controller of this.calls.values())
+      controller.abort(new RLMSandboxError({ message: "sandbox disposed" }));
     this.calls.clear();
     const worker = this.worker;
     this.worker = undefined;
@@ -164,7 +165,12 @@ export class Sandbox implements AsyncDisposable {
   private onMessage(message: WorkerMessage): void {
     switch (message.type) {
       case "call":
-        this.startCall(message.callId, { kind: message.kind, name: message.name, args: message.args, cellId: message.cellId });
+        this.startCall(message.callId, {
+          kind: message.kind,
+          name: message.name,
+          args: message.args,
+          cellId: message.cellId,
+        });
         return;
       case "cancel-calls":
         for (const id of message.callIds) {
@@ -199,7 +205,8 @@ export class Sandbox implements AsyncDisposable {
           if (this.calls.delete(callId)) this.post({ type: "call-result", callId, ok: true, value });
         },
         (error: unknown) => {
-          if (this.calls.delete(callId)) this.post({ type: "call-result", callId, ok: false, error: serializeError(error) });
+          if (this.calls.delete(callId))
+            this.post({ type: "call-result", callId, ok: false, error: serializeError(error) });
         },
       );
   }
@@ -236,7 +243,8 @@ export class Sandbox implements AsyncDisposable {
   private kill(): void {
     const worker = this.worker;
     this.worker = undefined;
-    for (const controller of this.calls.values()) controller.abort(new RLMSandboxError({ message: "sandbox restarted" }));
+    for (const controller of this.calls.values())
+      controller.abort(new RLMSandboxError({ message: "sandbox restarted" }));
     this.calls.clear();
     void worker?.terminate();
   }
@@ -249,12 +257,14 @@ export class Sandbox implements AsyncDisposable {
 /** The compiled worker script. Tests that import the TypeScript sources use the built copy in `dist/`. */
 function workerURL(): URL {
   const here = import.meta.url;
-  if (here.endsWith(".ts")) return new URL(here.replace("/src/", "/dist/").replace(/sandbox\.ts$/, "sandbox-worker.js"));
+  if (here.endsWith(".ts"))
+    return new URL(here.replace("/src/", "/dist/").replace(/sandbox\.ts$/, "sandbox-worker.js"));
   return new URL("./sandbox-worker.js", here);
 }
 
 function describe(error: unknown): string {
-  if (error instanceof Error) return (error as { code?: string }).code ? `${(error as { code?: string }).code}: ${error.message}` : error.message;
+  if (error instanceof Error)
+    return (error as { code?: string }).code ? `${(error as { code?: string }).code}: ${error.message}` : error.message;
   return String(error);
 }
 

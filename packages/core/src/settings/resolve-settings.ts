@@ -77,22 +77,34 @@ const MIN_MEMORY_LIMIT_BYTES = 8 * 1024 * 1024;
 /** Checks `createRLM` settings and fills in defaults. Throws `RLMInvalidArgumentError` naming the bad field. */
 export function resolveSettings(settings: RLMSettings): ResolvedSettings {
   if (settings === null || typeof settings !== "object") {
-    throw new RLMInvalidArgumentError({ argument: "settings", message: `expected an object with at least \`model\`, got ${describe(settings)}.` });
+    throw new RLMInvalidArgumentError({
+      argument: "settings",
+      message: `expected an object with at least \`model\`, got ${describe(settings)}.`,
+    });
   }
   rejectUnknownKeys(settings as unknown as Record<string, unknown>, SETTING_KEYS, "");
   const model = checkModel(settings.model, "model");
   const subModel = settings.subModel === undefined ? model : checkModel(settings.subModel, "subModel");
   const sandbox = settings.sandbox ?? {};
   if (sandbox === null || typeof sandbox !== "object") {
-    throw new RLMInvalidArgumentError({ argument: "sandbox", message: `expected an object, got ${describe(sandbox)}.` });
+    throw new RLMInvalidArgumentError({
+      argument: "sandbox",
+      message: `expected an object, got ${describe(sandbox)}.`,
+    });
   }
   rejectUnknownKeys(sandbox as Record<string, unknown>, SANDBOX_KEYS, "sandbox.");
   if (settings.onEvent !== undefined && typeof settings.onEvent !== "function") {
-    throw new RLMInvalidArgumentError({ argument: "onEvent", message: `expected a function (event) => void, got ${describe(settings.onEvent)}.` });
+    throw new RLMInvalidArgumentError({
+      argument: "onEvent",
+      message: `expected a function (event) => void, got ${describe(settings.onEvent)}.`,
+    });
   }
   const cache = settings.cache ?? "run";
   if (cache !== "run" && cache !== "instance" && cache !== false) {
-    throw new RLMInvalidArgumentError({ argument: "cache", message: `expected "run", "instance" or false, got ${describe(cache)}.` });
+    throw new RLMInvalidArgumentError({
+      argument: "cache",
+      message: `expected "run", "instance" or false, got ${describe(cache)}.`,
+    });
   }
   return {
     model,
@@ -107,10 +119,20 @@ export function resolveSettings(settings: RLMSettings): ResolvedSettings {
     maxRetries: integer(settings.maxRetries, "maxRetries", DEFAULT_MAX_RETRIES, 0),
     cache,
     sandbox: {
-      memoryLimitBytes: integer(sandbox.memoryLimitBytes, "sandbox.memoryLimitBytes", DEFAULT_MEMORY_LIMIT_BYTES, MIN_MEMORY_LIMIT_BYTES),
+      memoryLimitBytes: integer(
+        sandbox.memoryLimitBytes,
+        "sandbox.memoryLimitBytes",
+        DEFAULT_MEMORY_LIMIT_BYTES,
+        MIN_MEMORY_LIMIT_BYTES,
+      ),
       stepTimeoutMs: integer(sandbox.stepTimeoutMs, "sandbox.stepTimeoutMs", DEFAULT_STEP_TIMEOUT_MS, 1),
       maxOutputChars: integer(sandbox.maxOutputChars, "sandbox.maxOutputChars", DEFAULT_MAX_OUTPUT_CHARS, 100),
-      hostStringMinChars: integer(sandbox.hostStringMinChars, "sandbox.hostStringMinChars", DEFAULT_HOST_STRING_MIN_CHARS, 1),
+      hostStringMinChars: integer(
+        sandbox.hostStringMinChars,
+        "sandbox.hostStringMinChars",
+        DEFAULT_HOST_STRING_MIN_CHARS,
+        1,
+      ),
       debug: sandbox.debug === true,
     },
     tools: checkTools(settings.tools),
@@ -132,13 +154,21 @@ function checkModel(value: unknown, field: string): LanguageModel {
 
 function integer(value: unknown, field: string, fallback: number, min: number): number {
   if (value === undefined) return fallback;
-  if (typeof value !== "number" || Number.isNaN(value) || value < min || (!Number.isInteger(value) && value !== Number.POSITIVE_INFINITY)) {
+  if (
+    typeof value !== "number" ||
+    Number.isNaN(value) ||
+    value < min ||
+    (!Number.isInteger(value) && value !== Number.POSITIVE_INFINITY)
+  ) {
     throw new RLMInvalidArgumentError({
       argument: field,
       message: `expected a whole number >= ${min.toLocaleString("en-US")}${field === "maxDepth" || field === "maxRetries" ? "" : " (or Infinity)"}, got ${describe(value)}.`,
     });
   }
-  if (value === Number.POSITIVE_INFINITY && (field === "maxDepth" || field === "maxRetries" || field.startsWith("sandbox."))) {
+  if (
+    value === Number.POSITIVE_INFINITY &&
+    (field === "maxDepth" || field === "maxRetries" || field.startsWith("sandbox."))
+  ) {
     throw new RLMInvalidArgumentError({ argument: field, message: "expected a finite whole number, got Infinity." });
   }
   return value;
@@ -147,17 +177,29 @@ function integer(value: unknown, field: string, fallback: number, min: number): 
 function checkTools(tools: unknown): Record<string, RLMTool> {
   if (tools === undefined) return {};
   if (tools === null || typeof tools !== "object" || Array.isArray(tools)) {
-    throw new RLMInvalidArgumentError({ argument: "tools", message: `expected an object of functions { name: async (...args) => value }, got ${describe(tools)}.` });
+    throw new RLMInvalidArgumentError({
+      argument: "tools",
+      message: `expected an object of functions { name: async (...args) => value }, got ${describe(tools)}.`,
+    });
   }
   for (const [name, fn] of Object.entries(tools)) {
     if (!/^[A-Za-z_$][\w$]*$/.test(name)) {
-      throw new RLMInvalidArgumentError({ argument: `tools.${name}`, message: "tool names must be JavaScript identifiers (letters, digits, _ and $; not starting with a digit)." });
+      throw new RLMInvalidArgumentError({
+        argument: `tools.${name}`,
+        message: "tool names must be JavaScript identifiers (letters, digits, _ and $; not starting with a digit).",
+      });
     }
     if (RESERVED_GLOBALS.includes(name)) {
-      throw new RLMInvalidArgumentError({ argument: `tools.${name}`, message: `"${name}" is part of the REPL's API; reserved names: ${RESERVED_GLOBALS.join(", ")}.` });
+      throw new RLMInvalidArgumentError({
+        argument: `tools.${name}`,
+        message: `"${name}" is part of the REPL's API; reserved names: ${RESERVED_GLOBALS.join(", ")}.`,
+      });
     }
     if (typeof fn !== "function") {
-      throw new RLMInvalidArgumentError({ argument: `tools.${name}`, message: `expected a function, got ${describe(fn)}.` });
+      throw new RLMInvalidArgumentError({
+        argument: `tools.${name}`,
+        message: `expected a function, got ${describe(fn)}.`,
+      });
     }
   }
   return tools as Record<string, RLMTool>;

@@ -1,4 +1,10 @@
-import type { ChatMessage, GenerateRequest, GenerateResult, LanguageModel, TokenUsage } from "../model/language-model.js";
+import type {
+  ChatMessage,
+  GenerateRequest,
+  GenerateResult,
+  LanguageModel,
+  TokenUsage,
+} from "../model/language-model.js";
 
 /** One scripted reply: text, a full result, an error to throw, or a function of the request. */
 export type ScriptedReply =
@@ -74,7 +80,8 @@ export function createScriptedModel(options: ScriptedModelOptions): ScriptedMode
       };
       calls.push(call);
       try {
-        const latency = typeof options.latencyMs === "function" ? options.latencyMs(scripted) : (options.latencyMs ?? 0);
+        const latency =
+          typeof options.latencyMs === "function" ? options.latencyMs(scripted) : (options.latencyMs ?? 0);
         if (latency > 0) await delay(latency, request.signal);
         request.signal?.throwIfAborted();
         const reply = pick(options.replies, scripted);

@@ -1,5 +1,11 @@
 import type { RLMEvent } from "../events/rlm-event.js";
-import { TRAJECTORY_VERSION, type CellTrace, type RunTrace, type SubcallTrace, type Trajectory } from "./trajectory-types.js";
+import {
+  TRAJECTORY_VERSION,
+  type CellTrace,
+  type RunTrace,
+  type SubcallTrace,
+  type Trajectory,
+} from "./trajectory-types.js";
 
 /**
  * Folds a run's events into its {@link Trajectory}. Sub-calls are attached to the cell running when they started
@@ -58,7 +64,11 @@ export class TrajectoryRecorder {
       }
       case "model-retry": {
         if (event.callId !== undefined) return;
-        this.lastIteration(event.runId)?.retries.push({ attempt: event.attempt, delayMs: event.delayMs, error: event.error });
+        this.lastIteration(event.runId)?.retries.push({
+          attempt: event.attempt,
+          delayMs: event.delayMs,
+          error: event.error,
+        });
         return;
       }
       case "subcall-start": {
