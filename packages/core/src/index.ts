@@ -1,15 +1,17 @@
+export { type ContextDescription, describeContext } from "./context/describe-context.js";
 export { createRLM, type RLM } from "./engine/create-rlm.js";
+export { findProseFinal, type ParsedResponse, type ProseFinal, parseResponse } from "./engine/parse-response.js";
 export type { RLMResult, RLMUsage, StopReason } from "./engine/rlm-result.js";
-export type { JSONValue, RLMRunInput, RLMSandboxSettings, RLMSettings, RLMTool } from "./settings/rlm-settings.js";
-export type { ResolvedSettings } from "./settings/resolve-settings.js";
 export {
-  type ChatMessage,
-  type GenerateRequest,
-  type GenerateResult,
-  isLanguageModel,
-  type LanguageModel,
-  type TokenUsage,
-} from "./model/language-model.js";
+  type BudgetLimit,
+  RLMAbortedError,
+  RLMBudgetExceededError,
+  RLMError,
+  type RLMErrorCode,
+  RLMInvalidArgumentError,
+  RLMModelError,
+  RLMSandboxError,
+} from "./errors/index.js";
 export type {
   BudgetExceededEvent,
   CodeExecutedEvent,
@@ -28,25 +30,23 @@ export type {
   SubcallKind,
   SubcallStartEvent,
 } from "./events/rlm-event.js";
+export * as limits from "./limits.js";
+export {
+  type ChatMessage,
+  type GenerateRequest,
+  type GenerateResult,
+  isLanguageModel,
+  type LanguageModel,
+  type TokenUsage,
+} from "./model/language-model.js";
+export type { ResolvedSettings } from "./settings/resolve-settings.js";
+export type { JSONValue, RLMRunInput, RLMSandboxSettings, RLMSettings, RLMTool } from "./settings/rlm-settings.js";
+export { TrajectoryRecorder } from "./trajectory/trajectory-recorder.js";
 export {
   type CellTrace,
   type IterationTrace,
   type RunTrace,
   type SubcallTrace,
-  type Trajectory,
   TRAJECTORY_VERSION,
+  type Trajectory,
 } from "./trajectory/trajectory-types.js";
-export { TrajectoryRecorder } from "./trajectory/trajectory-recorder.js";
-export { type ContextDescription, describeContext } from "./context/describe-context.js";
-export { findProseFinal, parseResponse, type ParsedResponse, type ProseFinal } from "./engine/parse-response.js";
-export {
-  type BudgetLimit,
-  RLMAbortedError,
-  RLMBudgetExceededError,
-  RLMError,
-  type RLMErrorCode,
-  RLMInvalidArgumentError,
-  RLMModelError,
-  RLMSandboxError,
-} from "./errors/index.js";
-export * as limits from "./limits.js";

@@ -1,5 +1,4 @@
-import type { StopReason } from "../engine/rlm-result.js";
-import type { RLMUsage } from "../engine/rlm-result.js";
+import type { RLMUsage, StopReason } from "../engine/rlm-result.js";
 import { RLMBudgetExceededError } from "../errors/budget-exceeded-error.js";
 import type { TokenUsage } from "../model/language-model.js";
 

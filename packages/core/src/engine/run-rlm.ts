@@ -5,14 +5,14 @@ import { RLMBudgetExceededError } from "../errors/budget-exceeded-error.js";
 import type { RLMEvent } from "../events/rlm-event.js";
 import { DEFAULT_STACK_LIMIT_BYTES, MAX_TRANSCRIPT_REPLY_CHARS } from "../limits.js";
 import type { ChatMessage } from "../model/language-model.js";
-import { type CellResult, Sandbox } from "../sandbox/sandbox.js";
 import { truncateMiddle } from "../sandbox/output-buffer.js";
+import { type CellResult, Sandbox } from "../sandbox/sandbox.js";
 import type { ResolvedSettings } from "../settings/resolve-settings.js";
 import { callModel, type ModelReply } from "./call-model.js";
 import { findProseFinal, parseResponse } from "./parse-response.js";
 import type { StopReason } from "./rlm-result.js";
-import { SubcallRouter } from "./subcall-router.js";
 import type { SubcallCache } from "./subcall-cache.js";
+import { SubcallRouter } from "./subcall-router.js";
 import { buildQueryPrompt, buildSystemPrompt } from "./system-prompt.js";
 
 /** Everything the runs of one tree share. */

@@ -1,4 +1,4 @@
-import { RLMError, hasMarker } from "./rlm-error.js";
+import { hasMarker, RLMError } from "./rlm-error.js";
 
 /** The caller's `signal` aborted the run. `trajectory` holds everything that happened before. */
 export class RLMAbortedError extends RLMError {

@@ -1,4 +1,4 @@
-import { RLMError, hasMarker } from "./rlm-error.js";
+import { hasMarker, RLMError } from "./rlm-error.js";
 
 /** Which budget ran out. */
 export type BudgetLimit = "maxLLMCalls" | "maxTokens" | "timeoutMs" | "maxIterations";

@@ -1,4 +1,4 @@
-import { RLMError, hasMarker } from "./rlm-error.js";
+import { hasMarker, RLMError } from "./rlm-error.js";
 
 /** A setting or an input was wrong. `argument` names it (e.g. `sandbox.memoryLimitBytes`, `context[3].text`). */
 export class RLMInvalidArgumentError extends RLMError {

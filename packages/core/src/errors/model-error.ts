@@ -1,4 +1,4 @@
-import { RLMError, hasMarker } from "./rlm-error.js";
+import { hasMarker, RLMError } from "./rlm-error.js";
 
 /**
  * A language model call failed for good: the error was not retryable, or retries ran out.

@@ -1,4 +1,4 @@
-import { RLMError, hasMarker } from "./rlm-error.js";
+import { hasMarker, RLMError } from "./rlm-error.js";
 
 /**
  * The sandbox itself (not the model's code) failed: the worker could not start, or it died and could not be

@@ -1,6 +1,6 @@
-import type { ChatMessage, TokenUsage } from "../model/language-model.js";
 import type { ContextDescription } from "../context/describe-context.js";
 import type { RLMResult, StopReason } from "../engine/rlm-result.js";
+import type { ChatMessage, TokenUsage } from "../model/language-model.js";
 
 /** Fields every event carries. `runId` is the run (root or child) the event belongs to; the root has depth 0. */
 export interface RLMEventBase {

@@ -1,11 +1,11 @@
 import {
   DEBUG_SYNC,
   newQuickJSWASMModule,
-  RELEASE_SYNC,
   type QuickJSContext,
   type QuickJSDeferredPromise,
   type QuickJSHandle,
   type QuickJSRuntime,
+  RELEASE_SYNC,
 } from "quickjs-emscripten";
 import { ContextStore } from "./context-store.js";
 import { GUEST_PRELUDE } from "./guest-prelude.js";

@@ -1,4 +1,5 @@
 import { RLMInvalidArgumentError } from "../errors/invalid-argument-error.js";
+import type { RLMEvent } from "../events/rlm-event.js";
 import {
   DEFAULT_CONCURRENCY,
   DEFAULT_HOST_STRING_MIN_CHARS,
@@ -14,7 +15,6 @@ import {
   DEFAULT_TIMEOUT_MS,
 } from "../limits.js";
 import { isLanguageModel, type LanguageModel } from "../model/language-model.js";
-import type { RLMEvent } from "../events/rlm-event.js";
 import type { RLMSettings, RLMTool } from "./rlm-settings.js";
 
 /** Settings with every default filled in and every value checked. */

@@ -1,9 +1,9 @@
 import type { RLMEvent } from "../events/rlm-event.js";
 import {
-  TRAJECTORY_VERSION,
   type CellTrace,
   type RunTrace,
   type SubcallTrace,
+  TRAJECTORY_VERSION,
   type Trajectory,
 } from "./trajectory-types.js";
 

@@ -1,0 +1,1 @@
+export { type FromAISDKOptions, fromAISDK } from "./from-ai-sdk.js";
