@@ -1,5 +1,5 @@
 import type { ChatMessage, GenerateRequest, GenerateResult, LanguageModel } from "@rlm/core";
-import { generateText, type LanguageModel as AISDKLanguageModel, type ModelMessage } from "ai";
+import { type LanguageModel as AISDKLanguageModel, generateText, type ModelMessage } from "ai";
 
 export interface FromAISDKOptions {
   /** Overrides the id the RLM reports for this model (in usage and trajectories). */

@@ -58,7 +58,10 @@ export async function startOpenAITestServer(options: OpenAITestServerOptions): P
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? "").split("?")[0];
     if (req.method === "GET" && path === "/v1/models") {
-      sendJSON(res, 200, { object: "list", data: [{ id: options.model.modelId, object: "model", owned_by: "rlm-test" }] });
+      sendJSON(res, 200, {
+        object: "list",
+        data: [{ id: options.model.modelId, object: "model", owned_by: "rlm-test" }],
+      });
       return;
     }
     if (req.method !== "POST" || path !== "/v1/chat/completions") {
@@ -104,7 +107,10 @@ export async function startOpenAITestServer(options: OpenAITestServerOptions): P
     const wait = (fault?.type === "delay" ? fault.ms : 0) + (options.latencyMs ?? 0);
     if (wait > 0) await sleep(wait, abort.signal);
     const result = await options.model.generate({ messages, signal: abort.signal });
-    const usage = result.usage ?? { inputTokens: Math.ceil(record.promptChars / 4), outputTokens: Math.ceil(result.text.length / 4) };
+    const usage = result.usage ?? {
+      inputTokens: Math.ceil(record.promptChars / 4),
+      outputTokens: Math.ceil(result.text.length / 4),
+    };
     const usageJSON = {
       prompt_tokens: usage.inputTokens,
       completion_tokens: usage.outputTokens,
@@ -119,7 +125,9 @@ export async function startOpenAITestServer(options: OpenAITestServerOptions): P
         object: "chat.completion",
         created,
         model,
-        choices: [{ index: 0, message: { role: "assistant", content: result.text }, finish_reason: "stop", logprobs: null }],
+        choices: [
+          { index: 0, message: { role: "assistant", content: result.text }, finish_reason: "stop", logprobs: null },
+        ],
         usage: usageJSON,
       });
       return;
@@ -129,10 +137,13 @@ export async function startOpenAITestServer(options: OpenAITestServerOptions): P
       `data: ${JSON.stringify({ id, object: "chat.completion.chunk", created, model, choices: [{ index: 0, delta, finish_reason: finish }], ...extra })}\n\n`;
     res.write(chunk({ role: "assistant", content: "" }, null));
     const size = options.chunkChars ?? 8;
-    for (let i = 0; i < result.text.length; i += size) res.write(chunk({ content: result.text.slice(i, i + size) }, null));
+    for (let i = 0; i < result.text.length; i += size)
+      res.write(chunk({ content: result.text.slice(i, i + size) }, null));
     res.write(chunk({}, "stop"));
     if (body.stream_options?.include_usage) {
-      res.write(`data: ${JSON.stringify({ id, object: "chat.completion.chunk", created, model, choices: [], usage: usageJSON })}\n\n`);
+      res.write(
+        `data: ${JSON.stringify({ id, object: "chat.completion.chunk", created, model, choices: [], usage: usageJSON })}\n\n`,
+      );
     }
     res.end("data: [DONE]\n\n");
   }

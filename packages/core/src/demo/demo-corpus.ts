@@ -12,10 +12,54 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-const SUBJECTS = ["The committee", "Our team", "The auditor", "The board", "A contractor", "The night shift", "Finance", "The archive office", "Legal", "The field crew"];
-const VERBS = ["reviewed", "approved", "postponed", "summarised", "questioned", "filed", "revised", "circulated", "discussed", "flagged"];
-const OBJECTS = ["the quarterly budget", "the maintenance schedule", "a supplier invoice", "the safety checklist", "the travel policy", "a staffing request", "the draft minutes", "the inventory report", "a customer complaint", "the parking rota"];
-const TAILS = ["without further comment.", "after a short debate.", "pending a second opinion.", "as agreed last week.", "for the next meeting.", "with minor corrections.", "at the request of the director.", "before the deadline.", "in the usual way.", "once again."];
+const SUBJECTS = [
+  "The committee",
+  "Our team",
+  "The auditor",
+  "The board",
+  "A contractor",
+  "The night shift",
+  "Finance",
+  "The archive office",
+  "Legal",
+  "The field crew",
+];
+const VERBS = [
+  "reviewed",
+  "approved",
+  "postponed",
+  "summarised",
+  "questioned",
+  "filed",
+  "revised",
+  "circulated",
+  "discussed",
+  "flagged",
+];
+const OBJECTS = [
+  "the quarterly budget",
+  "the maintenance schedule",
+  "a supplier invoice",
+  "the safety checklist",
+  "the travel policy",
+  "a staffing request",
+  "the draft minutes",
+  "the inventory report",
+  "a customer complaint",
+  "the parking rota",
+];
+const TAILS = [
+  "without further comment.",
+  "after a short debate.",
+  "pending a second opinion.",
+  "as agreed last week.",
+  "for the next meeting.",
+  "with minor corrections.",
+  "at the request of the director.",
+  "before the deadline.",
+  "in the usual way.",
+  "once again.",
+];
 
 /** One line of filler prose. */
 function sentence(random: () => number): string {

@@ -36,7 +36,8 @@ export function createDemoModel(options: DemoModelOptions = {}): LanguageModel {
 }
 
 function respond(messages: Array<{ role: string; content: string }>): string {
-  const isRoot = messages[0]?.role === "system" && messages[0].content.includes("The context is loaded into a JavaScript REPL");
+  const isRoot =
+    messages[0]?.role === "system" && messages[0].content.includes("The context is loaded into a JavaScript REPL");
   if (!isRoot) return answerFromSnippet(messages[messages.length - 1]?.content ?? "");
   const query = /\nQuery: ([\s\S]*?)\n\nStart by exploring/.exec(messages[1]?.content ?? "")?.[1] ?? "";
   const turn = messages.filter((m) => m.role === "assistant").length;

@@ -9,7 +9,9 @@ const STOPWORDS = new Set(
   ),
 );
 const AGGREGATION_WORDS = new Set(
-  "how many count number total sum average mean records record entries entry rows row items item amount amounts value values".split(" "),
+  "how many count number total sum average mean records record entries entry rows row items item amount amounts value values".split(
+    " ",
+  ),
 );
 
 /** True for counting and aggregation questions ("How many ...", "total ...", "average ..."). */
@@ -44,7 +46,8 @@ export function demoRootProgram(query: string, turn: number): string | undefined
   const aggregate = isAggregationQuery(query);
   const terms = questionTerms(query).filter((t) => !aggregate || !AGGREGATION_WORDS.has(t));
   const head = `const QUERY = ${JSON.stringify(query)};\nconst TERMS = ${JSON.stringify(terms)};`;
-  if (aggregate) return turn === 0 ? `${head}\n${SHARED_HELPERS}\n${COUNT_PROBE}` : turn === 1 ? COUNT_MAP_REDUCE : undefined;
+  if (aggregate)
+    return turn === 0 ? `${head}\n${SHARED_HELPERS}\n${COUNT_PROBE}` : turn === 1 ? COUNT_MAP_REDUCE : undefined;
   return turn === 0 ? `${head}\n${SHARED_HELPERS}\n${FIND_PROBE}` : turn === 1 ? FIND_MAP_REDUCE : undefined;
 }
 

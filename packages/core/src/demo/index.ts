@@ -1,4 +1,3 @@
-export { createDemoModel, type DemoModelOptions } from "./demo-model.js";
 export {
   type DemoDocument,
   generateDemoCorpus,
@@ -6,3 +5,4 @@ export {
   generateOrders,
   seededRandom,
 } from "./demo-corpus.js";
+export { createDemoModel, type DemoModelOptions } from "./demo-model.js";

@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import { Budget } from "../budget/budget.js";
 import { Semaphore } from "../budget/semaphore.js";
 import { validateContext } from "../context/validate-context.js";
@@ -50,6 +51,8 @@ export function createRLM(settings: RLMSettings): RLM {
     signal?.throwIfAborted();
     const recorder = new TrajectoryRecorder();
     const controller = new AbortController();
+    // One listener per model request in flight hangs on this signal; thousands are expected, not a leak.
+    setMaxListeners(0, controller.signal);
     const deliver = (event: RLMEvent) => {
       try {
         resolved.onEvent?.(event);

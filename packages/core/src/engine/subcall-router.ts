@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import { callModel } from "../engine/call-model.js";
 import { RLMInvalidArgumentError } from "../errors/invalid-argument-error.js";
 import type { SubcallKind } from "../events/rlm-event.js";
@@ -27,6 +28,8 @@ export class SubcallRouter {
 
   async handle(call: SandboxCall, signal: AbortSignal): Promise<unknown> {
     const callSignal = AbortSignal.any([signal, this.tree.signal]);
+    // A batch hangs one listener per prompt on this signal.
+    setMaxListeners(0, callSignal);
     switch (call.kind) {
       case "llm_query":
         return this.llm(String(call.args[0]), callSignal);
