@@ -231,7 +231,8 @@ export const GUEST_PRELUDE = String.raw`(function (host, toolNames) {
       if (json === undefined) throw new TypeErrorC("FINAL(value): the value cannot be serialised as JSON");
       answer = typeof value === "object" && value !== null ? json : StringC(value);
     }
-    hostFinal(answer, json);
+    // JSON keeps lone surrogates intact on the way out (a plain string crossing to the host would lose them).
+    hostFinal(JSONstringify(answer), json);
     return value;
   }
   const builtins = {};
@@ -287,13 +288,14 @@ export const GUEST_PRELUDE = String.raw`(function (host, toolNames) {
       return hostCall("tool", toolName, args);
     };
   }
-  for (const name of getOwnPropertyNames(api)) {
-    defineProperty(G, name, { value: api[name], writable: false, enumerable: false, configurable: false });
-  }
+  // Accessors, not data properties: QuickJS lets Object.defineProperty replace a non-configurable *data* property
+  // of the global object, but honours non-configurable accessors.
+  const lock = (name, value) => defineProperty(G, name, { get: () => value, enumerable: false, configurable: false });
+  for (const name of getOwnPropertyNames(api)) lock(name, api[name]);
   // Host-only powers QuickJS might expose are removed; model code gets plain ECMAScript.
   for (const name of ["os", "std", "scriptArgs", "gc"]) { try { delete G[name]; } catch (e) {} }
   function defineContext(value) {
-    defineProperty(G, "context", { value, writable: false, enumerable: false, configurable: false });
+    lock("context", value);
   }
   function markBuiltins() {
     const names = getOwnPropertyNames(G);

@@ -77,7 +77,8 @@ export class QuickJSRepl {
     vm.newFunction("final", (answer, json) => {
       if (repl?.cell === undefined) return;
       const jsonText = vm.typeof(json) === "string" ? vm.getString(json) : undefined;
-      repl.cell.final = { answer: vm.getString(answer), ...(jsonText === undefined ? {} : { json: jsonText }) };
+      const text = JSON.parse(vm.getString(answer)) as string;
+      repl.cell.final = { answer: text, ...(jsonText === undefined ? {} : { json: jsonText }) };
     }).consume((fn) => vm.setProp(host, "final", fn));
     vm.newFunction("text", (id, op, ...args) => {
       const result = store.op(
