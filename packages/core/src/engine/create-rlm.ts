@@ -48,7 +48,7 @@ export function createRLM(settings: RLMSettings): RLM {
 
   async function execute(input: RLMRunInput, listener?: (event: RLMEvent) => void): Promise<RLMResult> {
     const { query, context, signal } = checkInput(input, resolved);
-    signal?.throwIfAborted();
+    if (signal?.aborted) throw new RLMAbortedError({ reason: signal.reason });
     const recorder = new TrajectoryRecorder();
     const controller = new AbortController();
     // One listener per model request in flight hangs on this signal; thousands are expected, not a leak.

@@ -2,6 +2,7 @@ import type { Budget } from "../budget/budget.js";
 import type { Semaphore } from "../budget/semaphore.js";
 import { describeContext } from "../context/describe-context.js";
 import { RLMBudgetExceededError } from "../errors/budget-exceeded-error.js";
+import { RLMSandboxError } from "../errors/sandbox-error.js";
 import type { RLMEvent } from "../events/rlm-event.js";
 import { DEFAULT_STACK_LIMIT_BYTES, MAX_TRANSCRIPT_REPLY_CHARS } from "../limits.js";
 import type { ChatMessage } from "../model/language-model.js";
@@ -248,7 +249,9 @@ export async function runRLM(tree: RunTree, request: RunRequest): Promise<RunOut
     });
     throw error;
   } finally {
-    await sandbox?.dispose();
+    const disposed = await sandbox?.dispose();
+    // Only QuickJS's debug build reports leaks; in tests of the engine a leak must fail loudly.
+    if (disposed?.leak) throw new RLMSandboxError({ message: `the sandbox leaked QuickJS handles: ${disposed.leak}` });
   }
 }
 

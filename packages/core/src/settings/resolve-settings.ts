@@ -208,7 +208,13 @@ function checkTools(tools: unknown): Record<string, RLMTool> {
 function rejectUnknownKeys(object: Record<string, unknown>, known: string[], prefix: string): void {
   for (const key of Object.keys(object)) {
     if (known.includes(key)) continue;
-    const suggestion = known.find((k) => k.toLowerCase() === key.toLowerCase() || editDistance(k, key) <= 2);
+    const lower = key.toLowerCase();
+    const suggestion = known.find(
+      (k) =>
+        k.toLowerCase() === lower ||
+        editDistance(k, key) <= 2 ||
+        (key.length >= 4 && k.toLowerCase().startsWith(lower)),
+    );
     throw new RLMInvalidArgumentError({
       argument: `${prefix}${key}`,
       message: `unknown setting.${suggestion ? ` Did you mean \`${prefix}${suggestion}\`?` : ""} Known settings: ${known.join(", ")}.`,

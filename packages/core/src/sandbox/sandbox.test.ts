@@ -1,0 +1,113 @@
+import { describe, expect, it } from "vitest";
+import { createRLM } from "../engine/create-rlm.js";
+import { DEFAULT_STACK_LIMIT_BYTES } from "../limits.js";
+import { codeReply, createScriptedModel } from "../test/index.js";
+import { Sandbox, type SandboxOptions } from "./sandbox.js";
+
+const options = (overrides: Partial<SandboxOptions> = {}): SandboxOptions => ({
+  context: "hello world",
+  memoryLimitBytes: 64 * 1024 * 1024,
+  stackLimitBytes: DEFAULT_STACK_LIMIT_BYTES,
+  stepTimeoutMs: 2_000,
+  maxOutputChars: 10_000,
+  hostStringMinChars: 100_000,
+  toolNames: [],
+  workerHeapMb: 256,
+  onCall: async (call) => `answer to ${String(call.args[0])}`,
+  ...overrides,
+});
+
+describe("Sandbox (QuickJS debug build: no leaked handles)", () => {
+  it("a busy session (sub-calls, abandoned calls, errors, FINAL) disposes without leaks", async () => {
+    const sandbox = await Sandbox.create(options({ debug: true }));
+    const cells = [
+      "const a = await llm_query('x'); print(a)",
+      "llm_query('never awaited'); print('left behind')",
+      "await Promise.all([llm_query('p'), llm_query('q')])",
+      "throw new Error('boom')",
+      "const big = context.split(' '); big",
+      "await new Promise(() => {})",
+      "FINAL({ a, big })",
+    ];
+    const outputs: string[] = [];
+    for (const code of cells) outputs.push((await sandbox.execute(code)).output);
+    expect(outputs[0]).toBe("answer to x\n");
+    expect(outputs[3]).toContain("Error: boom");
+    expect(outputs[5]).toContain("DeadlockError");
+    expect(await sandbox.dispose()).toEqual({});
+    expect(await sandbox.dispose()).toEqual({});
+    await expect(sandbox.execute("1")).rejects.toThrow(/disposed/);
+  });
+
+  it("the whole loop runs under the debug build and reports no leak", async () => {
+    const model = createScriptedModel({
+      replies: [
+        codeReply("const r = await llm_query_batched(['a', 'b']); try { null.x } catch (e) {}"),
+        codeReply("FINAL_VAR('r')"),
+      ],
+    });
+    const result = await createRLM({ model, sandbox: { debug: true } }).run({ query: "q", context: "abc" });
+    expect(result.value).toEqual(["a", "b"].map(() => expect.any(String)));
+  });
+
+  it("host-backed text behaves like the string it holds", async () => {
+    const text = `${"alpha beta\n".repeat(20_000)}needle at the end\nÜnïcödé line`;
+    const sandbox = await Sandbox.create(options({ context: text, hostStringMinChars: 1_000 }));
+    try {
+      const run = async (code: string) => {
+        const cell = await sandbox.execute(code);
+        if (cell.error) throw new Error(cell.output);
+        return cell.output.trim();
+      };
+      const native = (fn: (s: string) => unknown) => JSON.stringify(fn(text));
+      expect(await run("typeof context + ' ' + (context instanceof Text)")).toBe("object true");
+      expect(await run("JSON.stringify(context.length)")).toBe(native((s) => s.length));
+      expect(await run("JSON.stringify(context.slice(-12))")).toBe(native((s) => s.slice(-12)));
+      expect(await run("JSON.stringify(context.indexOf('needle'))")).toBe(native((s) => s.indexOf("needle")));
+      expect(await run("JSON.stringify(context.match(/al(p)ha/g).length)")).toBe(
+        native((s) => s.match(/al(p)ha/g)?.length),
+      );
+      expect(await run("const m = context.match(/needle (at)/); JSON.stringify([m[0], m[1], m.index])")).toBe(
+        native((s) => {
+          const m = s.match(/needle (at)/) as RegExpMatchArray;
+          return [m[0], m[1], m.index];
+        }),
+      );
+      expect(await run("JSON.stringify([...context.matchAll(/end|line/g)].map(m => m.index))")).toBe(
+        native((s) => [...s.matchAll(/end|line/g)].map((m) => m.index)),
+      );
+      expect(await run("JSON.stringify(context.split('\\n').length)")).toBe(native((s) => s.split("\n").length));
+      expect(await run("JSON.stringify(context.count(/beta/))")).toBe("20000");
+      expect(await run("JSON.stringify(context.grep(/needle/)[0].line)")).toBe("20001");
+      expect(await run("JSON.stringify(context.chunks(100000).length)")).toBe(
+        native((s) => Math.ceil(s.length / 100_000)),
+      );
+      expect(await run("JSON.stringify(context[3] + context.at(-1))")).toBe(native((s) => (s[3] as string) + s.at(-1)));
+      expect(await run("JSON.stringify(context.search(/Ünï/u))")).toBe(native((s) => s.search(/Ünï/u)));
+      expect(await run("JSON.stringify(context.replace('needle', 'pin').slice(-30))")).toBe(
+        native((s) => s.replace("needle", "pin").slice(-30)),
+      );
+      expect(await run("JSON.stringify((context + '').length)")).toBe(native((s) => s.length));
+      expect(await run("JSON.stringify(context.includes('needle') && context.startsWith('alpha'))")).toBe("true");
+    } finally {
+      await sandbox.dispose();
+    }
+  });
+
+  it("a crashed worker is replaced; the cell says variables were lost", async () => {
+    const sandbox = await Sandbox.create(
+      options({ context: `${"a".repeat(50_000)}b`, hostStringMinChars: 1_000, stepTimeoutMs: 200 }),
+    );
+    try {
+      await sandbox.execute("var kept = 1");
+      const hung = await sandbox.execute("context.search(/(a+)+$/)");
+      expect(hung.reset).toBe(true);
+      expect(hung.error?.message).toMatch(/all variables were lost/);
+      const after = await sandbox.execute("typeof kept");
+      expect(after.output.trim()).toBe("undefined");
+      expect((await sandbox.execute("context.length")).output.trim()).toBe("50001");
+    } finally {
+      await sandbox.dispose();
+    }
+  });
+});
