@@ -21,6 +21,8 @@ export const DEFAULT_STEP_TIMEOUT_MS = 30_000;
 export const DEFAULT_MAX_OUTPUT_CHARS = 10_000;
 /** QuickJS's own stack limit. The worker's native stack is far larger, so deep recursion fails cleanly. */
 export const DEFAULT_STACK_LIMIT_BYTES = 1024 * 1024;
+/** V8 heap limit of a pooled sandbox worker (shared by its sandboxes' large strings). Larger needs get their own worker. */
+export const POOL_WORKER_HEAP_MB = 4096;
 /** Native stack of the sandbox worker thread. */
 export const SANDBOX_WORKER_STACK_MB = 64;
 /** Strings in `context` at least this long stay in host memory and reach the sandbox as text objects. */

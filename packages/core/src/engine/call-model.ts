@@ -37,22 +37,25 @@ export async function callModel(options: CallModelOptions): Promise<ModelReply> 
     signal.throwIfAborted();
     budget.takeCall(model.modelId);
     const release = await options.semaphore.acquire(signal);
-    const timeout = new AbortController();
-    const timer = setTimeout(
-      () => timeout.abort(new ModelTimeoutError(options.modelTimeoutMs)),
-      options.modelTimeoutMs,
-    );
+    // One controller per request: it fires on the caller's signal or on the request's own timeout. (Cheaper than
+    // AbortSignal.any on this hot path.)
+    const request = new AbortController();
+    let timedOut = false;
+    const onAbort = () => request.abort(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    const timer = setTimeout(() => {
+      timedOut = true;
+      request.abort(new ModelTimeoutError(options.modelTimeoutMs));
+    }, options.modelTimeoutMs);
     const started = performance.now();
     let outcome: { ok: true; value: unknown } | { ok: false; error: unknown };
     try {
-      outcome = {
-        ok: true,
-        value: await model.generate({ messages, signal: AbortSignal.any([signal, timeout.signal]) }),
-      };
+      outcome = { ok: true, value: await model.generate({ messages, signal: request.signal }) };
     } catch (error) {
       outcome = { ok: false, error };
     } finally {
       clearTimeout(timer);
+      signal.removeEventListener("abort", onAbort);
       release();
     }
     if (outcome.ok) {
@@ -72,7 +75,7 @@ export async function callModel(options: CallModelOptions): Promise<ModelReply> 
       return { text: result.text, usage, durationMs: performance.now() - started };
     }
     if (signal.aborted) throw signal.reason;
-    const cause = timeout.signal.aborted ? timeout.signal.reason : outcome.error;
+    const cause = timedOut ? request.signal.reason : outcome.error;
     const retryable = isRetryable(cause);
     const delayMs = retryDelayMs(cause, attempt);
     if (!retryable || attempt > options.maxRetries || delayMs > budget.timeLeftMs()) {

@@ -104,16 +104,17 @@ export async function runRLM(tree: RunTree, request: RunRequest): Promise<RunOut
     iteration: () => iterations,
     runChild: (child) => runRLM(tree, child),
   });
-  let sandbox: Sandbox | undefined;
+  // The sandbox starts (and the context travels to it) while the root model writes its first reply.
+  const sandboxReady = Sandbox.create({
+    context: request.context,
+    ...settings.sandbox,
+    stackLimitBytes: DEFAULT_STACK_LIMIT_BYTES,
+    toolNames: Object.keys(settings.tools),
+    workerHeapMb: workerHeapMb(description.totalChars),
+    onCall: (call, signal) => router.handle(call, signal),
+  });
+  sandboxReady.catch(() => undefined); // a failure surfaces at first use
   try {
-    sandbox = await Sandbox.create({
-      context: request.context,
-      ...settings.sandbox,
-      stackLimitBytes: DEFAULT_STACK_LIMIT_BYTES,
-      toolNames: Object.keys(settings.tools),
-      workerHeapMb: workerHeapMb(description.totalChars),
-      onCall: (call, signal) => router.handle(call, signal),
-    });
     const transcript: ChatMessage[] = [
       {
         role: "system",
@@ -136,7 +137,7 @@ export async function runRLM(tree: RunTree, request: RunRequest): Promise<RunOut
         ...base(),
         iteration: iterations,
         messages: transcript.slice(transcript.length - unsent),
-        promptChars: transcript.reduce((n, m) => n + m.content.length, 0),
+        promptChars: transcriptChars(transcript),
       });
       unsent = 0;
       const reply = await callModel({
@@ -162,8 +163,9 @@ export async function runRLM(tree: RunTree, request: RunRequest): Promise<RunOut
       return reply;
     };
     const execute = async (code: string, block: number): Promise<CellResult> => {
+      const ready = await sandboxReady;
       const startedAt = Date.now();
-      const cell = await (sandbox as Sandbox).execute(code, tree.signal);
+      const cell = await ready.execute(code, tree.signal);
       tree.emit({
         type: "code-executed",
         ...base(),
@@ -249,6 +251,7 @@ export async function runRLM(tree: RunTree, request: RunRequest): Promise<RunOut
     });
     throw error;
   } finally {
+    const sandbox = await sandboxReady.catch(() => undefined);
     const disposed = await sandbox?.dispose();
     // Only QuickJS's debug build reports leaks; in tests of the engine a leak must fail loudly.
     if (disposed?.leak) throw new RLMSandboxError({ message: `the sandbox leaked QuickJS handles: ${disposed.leak}` });
@@ -266,4 +269,10 @@ function renderCell(cell: CellResult, index: number, count: number): string {
  * loading and searching) over a fixed base. */
 function workerHeapMb(contextChars: number): number {
   return 256 + Math.ceil((contextChars * 6) / (1024 * 1024));
+}
+
+function transcriptChars(transcript: ChatMessage[]): number {
+  let n = 0;
+  for (const m of transcript) n += m.content.length;
+  return n;
 }

@@ -32,23 +32,40 @@ export interface CellOutcome {
   cpuMs: number;
 }
 
+/** Host to worker. A worker hosts many sandboxes; every message but `ping` names one. */
 export type HostMessage =
-  | { type: "init"; init: WorkerInit }
-  | { type: "exec"; cellId: number; code: string }
-  | { type: "call-result"; callId: number; ok: true; value: unknown }
-  | { type: "call-result"; callId: number; ok: false; error: SerializedError }
-  | { type: "cancel-cell"; cellId: number }
-  | { type: "ping"; id: number }
-  | { type: "dispose" };
+  | { type: "init"; sandboxId: number; init: WorkerInit }
+  | { type: "exec"; sandboxId: number; cellId: number; code: string }
+  | { type: "call-result"; sandboxId: number; callId: number; ok: true; value: unknown }
+  | { type: "call-result"; sandboxId: number; callId: number; ok: false; error: SerializedError }
+  | { type: "cancel-cell"; sandboxId: number; cellId: number }
+  | { type: "dispose"; sandboxId: number }
+  | { type: "ping"; id: number };
 
+/** Worker to host. */
 export type WorkerMessage =
-  | { type: "ready" }
-  | { type: "init-error"; error: SerializedError }
-  | { type: "call"; callId: number; cellId: number; kind: SandboxCallKind; name: string; args: unknown[] }
-  | { type: "cancel-calls"; callIds: number[] }
-  | { type: "cell-result"; cellId: number; outcome: CellOutcome; fatal: boolean }
-  | { type: "pong"; id: number }
-  | { type: "disposed"; leak?: string };
+  | { type: "ready"; sandboxId: number }
+  | { type: "init-error"; sandboxId: number; error: SerializedError }
+  | {
+      type: "call";
+      sandboxId: number;
+      callId: number;
+      cellId: number;
+      kind: SandboxCallKind;
+      name: string;
+      args: unknown[];
+    }
+  | { type: "cancel-calls"; sandboxId: number; callIds: number[] }
+  | { type: "cell-result"; sandboxId: number; cellId: number; outcome: CellOutcome; fatal: boolean }
+  | { type: "disposed"; sandboxId: number; leak?: string }
+  | { type: "pong"; id: number };
+
+/** What one sandbox's REPL sends; the worker adds the sandbox's id. */
+export type ReplMessage = WorkerMessage extends infer M
+  ? M extends { sandboxId: number }
+    ? Omit<M, "sandboxId">
+    : never
+  : never;
 
 /** How a failed item of a batch travels to the guest, which sees an `Error` in its place. */
 export interface SerializedErrorMarker {

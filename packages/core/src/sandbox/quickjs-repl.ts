@@ -1,6 +1,9 @@
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import {
   DEBUG_SYNC,
   newQuickJSWASMModule,
+  newVariant,
   type QuickJSContext,
   type QuickJSDeferredPromise,
   type QuickJSHandle,
@@ -13,12 +16,27 @@ import { OutputBuffer } from "./output-buffer.js";
 import {
   type CellOutcome,
   isSerializedErrorMarker,
+  type ReplMessage,
   type SandboxCallKind,
   type SerializedError,
   type WorkerInit,
-  type WorkerMessage,
 } from "./protocol.js";
 import { replRewrite } from "./repl-rewrite.js";
+
+/**
+ * The WASM is compiled once per worker and instantiated per sandbox (about 1 ms): each sandbox still gets a fresh
+ * module, whose memory goes away with it.
+ */
+const require = createRequire(import.meta.url);
+// (The WebAssembly global is not in this project's `lib`; Node has it.)
+const { WebAssembly: wasm } = globalThis as unknown as { WebAssembly: { Module: new (bytes: Uint8Array) => never } };
+const compile = (specifier: string) => new wasm.Module(readFileSync(require.resolve(specifier)));
+const RELEASE_VARIANT = newVariant(RELEASE_SYNC, { wasmModule: compile("@jitl/quickjs-wasmfile-release-sync/wasm") });
+let debugVariant: typeof RELEASE_VARIANT | undefined;
+const DEBUG_VARIANT_LAZY = () => {
+  debugVariant ??= newVariant(DEBUG_SYNC, { wasmModule: compile("@jitl/quickjs-wasmfile-debug-sync/wasm") });
+  return debugVariant;
+};
 
 /** `JS_EVAL_FLAG_ASYNC` from quickjs.h: top-level `await`, and `evalCode` returns a promise of `{ value }`. */
 const JS_EVAL_FLAG_ASYNC = 1 << 7;
@@ -54,12 +72,12 @@ export class QuickJSRepl {
     private readonly init: WorkerInit,
     private readonly runtime: QuickJSRuntime,
     private readonly vm: QuickJSContext,
-    private readonly send: (message: WorkerMessage) => void,
+    private readonly send: (message: ReplMessage) => void,
     private readonly format: QuickJSHandle,
   ) {}
 
-  static async create(init: WorkerInit, send: (message: WorkerMessage) => void): Promise<QuickJSRepl> {
-    const module = await newQuickJSWASMModule(init.debug ? DEBUG_SYNC : RELEASE_SYNC);
+  static async create(init: WorkerInit, send: (message: ReplMessage) => void): Promise<QuickJSRepl> {
+    const module = await newQuickJSWASMModule(init.debug ? DEBUG_VARIANT_LAZY() : RELEASE_VARIANT);
     const runtime = module.newRuntime();
     runtime.setMemoryLimit(init.memoryLimitBytes);
     runtime.setMaxStackSize(init.stackLimitBytes);

@@ -1,14 +1,7 @@
-import { Worker } from "node:worker_threads";
 import { RLMSandboxError } from "../errors/sandbox-error.js";
-import { SANDBOX_WATCHDOG_GRACE_MS, SANDBOX_WORKER_STACK_MB } from "../limits.js";
-import type {
-  CellOutcome,
-  HostMessage,
-  SandboxCallKind,
-  SerializedError,
-  WorkerInit,
-  WorkerMessage,
-} from "./protocol.js";
+import { SANDBOX_WATCHDOG_GRACE_MS } from "../limits.js";
+import type { CellOutcome, SandboxCallKind, SerializedError, WorkerInit, WorkerMessage } from "./protocol.js";
+import { type PooledWorker, type SandboxWorkerPool, sandboxWorkerPool } from "./worker-pool.js";
 
 /** A host call made by model code: `llm_query`, `llm_query_batched`, `rlm_query` or a user tool. */
 export interface SandboxCall {
@@ -24,10 +17,12 @@ export type SandboxCallHandler = (call: SandboxCall, signal: AbortSignal) => Pro
 
 export interface SandboxOptions extends Omit<WorkerInit, "debug"> {
   onCall: SandboxCallHandler;
-  /** Heap for the worker's own V8 isolate, which holds the context's large strings. */
+  /** Heap the worker's own V8 isolate needs for this sandbox's context (large strings live there). */
   workerHeapMb: number;
   /** Run QuickJS's debug build, which reports leaked handles when the sandbox is disposed. */
   debug?: boolean;
+  /** The worker pool to run in; the process-wide one by default. */
+  pool?: SandboxWorkerPool;
 }
 
 /** What a cell produced, as the engine sees it. */
@@ -38,24 +33,26 @@ export interface CellResult extends CellOutcome {
   reset: boolean;
 }
 
-type CellWaiter = (outcome: CellOutcome, fatal: boolean) => void;
+type CellWaiter = { cellId: number; settle: (outcome: CellOutcome, reset: boolean) => void };
 
 /**
- * A QuickJS REPL in its own worker thread, driven from the host. Owns the worker; restarts it when it crashes or
- * stops answering (the REPL state is lost then, and the cell says so). Dispose it when the run ends.
+ * A QuickJS REPL living in a pooled worker thread, driven from the host. If its worker crashes or stops answering,
+ * or QuickJS itself fails, the cell says so and the next cell gets a fresh REPL (the state is lost). Dispose it
+ * when the run ends.
  */
 export class Sandbox implements AsyncDisposable {
-  private worker: Worker | undefined;
+  private placement: { worker: PooledWorker; sandboxId: number } | undefined;
   private nextCellId = 1;
-  private cellWaiter: { cellId: number; settle: CellWaiter } | undefined;
+  private cellWaiter: CellWaiter | undefined;
   private readonly calls = new Map<number, AbortController>();
   private disposed = false;
-  private lastPongAt = 0;
   private pingId = 0;
+  private pendingInit: { resolve: () => void; reject: (error: unknown) => void } | undefined;
+  private pendingDispose: ((leak: string | undefined) => void) | undefined;
 
   private constructor(private readonly options: SandboxOptions) {}
 
-  /** Starts a worker, loads QuickJS and the context. Throws `RLMSandboxError` if that fails. */
+  /** Places a sandbox on a worker and loads QuickJS and the context. Throws `RLMSandboxError` if that fails. */
   static async create(options: SandboxOptions): Promise<Sandbox> {
     const sandbox = new Sandbox(options);
     await sandbox.start();
@@ -66,61 +63,56 @@ export class Sandbox implements AsyncDisposable {
   async execute(code: string, signal?: AbortSignal): Promise<CellResult> {
     if (this.disposed) throw new RLMSandboxError({ message: "the sandbox was disposed" });
     signal?.throwIfAborted();
-    if (this.worker === undefined) await this.start();
-    const worker = this.worker as Worker;
+    if (this.placement === undefined) await this.start();
+    const { worker, sandboxId } = this.placement as NonNullable<Sandbox["placement"]>;
     const cellId = this.nextCellId++;
     const startedAt = performance.now();
-    worker.ref();
-    this.lastPongAt = startedAt;
+    worker.hold();
     return new Promise<CellResult>((resolve, reject) => {
-      const watchdog = setInterval(() => this.checkWatchdog(cellId), 250);
-      const onAbort = () => {
-        cleanup();
-        this.post({ type: "cancel-cell", cellId });
-        reject(signal?.reason);
-      };
+      const watchdog = setInterval(() => this.checkWatchdog(worker, cellId), 250);
       const cleanup = () => {
         clearInterval(watchdog);
         signal?.removeEventListener("abort", onAbort);
         this.cellWaiter = undefined;
-        this.worker?.unref();
+        worker.release();
+      };
+      const onAbort = () => {
+        cleanup();
+        worker.post({ type: "cancel-cell", sandboxId, cellId });
+        reject(signal?.reason);
       };
       signal?.addEventListener("abort", onAbort, { once: true });
       this.cellWaiter = {
         cellId,
-        settle: (outcome, fatal) => {
+        settle: (outcome, reset) => {
           cleanup();
-          if (fatal) this.kill();
-          resolve({ ...outcome, cellId, durationMs: performance.now() - startedAt, reset: fatal });
+          resolve({ ...outcome, cellId, durationMs: performance.now() - startedAt, reset });
         },
       };
-      this.post({ type: "exec", cellId, code });
+      worker.post({ type: "exec", sandboxId, cellId, code });
     });
   }
 
-  /** Stops the worker. Safe to call twice. In debug mode, resolves with QuickJS's report of leaked handles. */
+  /** Frees the sandbox. Safe to call twice. In debug mode, resolves with QuickJS's report of leaked handles. */
   async dispose(): Promise<{ leak?: string }> {
     if (this.disposed) return {};
     this.disposed = true;
-    for (const controller of this.calls.values())
-      controller.abort(new RLMSandboxError({ message: "sandbox disposed" }));
-    this.calls.clear();
-    const worker = this.worker;
-    this.worker = undefined;
-    if (worker === undefined) return {};
+    this.abortCalls("sandbox disposed");
+    const placement = this.placement;
+    this.placement = undefined;
+    if (placement === undefined) return {};
     const leak = await new Promise<string | undefined>((resolve) => {
       const timer = setTimeout(() => resolve(undefined), 1_000);
-      worker.on("message", (message: WorkerMessage) => {
-        if (message.type === "disposed") {
-          clearTimeout(timer);
-          resolve(message.leak);
-        }
-      });
-      worker.postMessage({ type: "dispose" } satisfies HostMessage);
+      this.pendingDispose = (report) => {
+        clearTimeout(timer);
+        resolve(report);
+      };
+      placement.worker.post({ type: "dispose", sandboxId: placement.sandboxId });
     });
-    await worker.terminate();
+    this.pendingDispose = undefined;
+    (this.options.pool ?? sandboxWorkerPool).detach(placement.worker, placement.sandboxId);
     // The release build's assertions can fire too (QuickJS cannot free a runtime whose promise job was interrupted);
-    // the worker is gone either way, so only the debug build's report is a finding.
+    // that memory goes with the sandbox's WASM module, so only the debug build's report is a finding.
     return leak === undefined || !this.options.debug ? {} : { leak };
   }
 
@@ -129,43 +121,41 @@ export class Sandbox implements AsyncDisposable {
   }
 
   private async start(): Promise<void> {
-    const { onCall: _onCall, workerHeapMb, debug, ...init } = this.options;
-    const worker = new Worker(workerURL(), {
-      resourceLimits: { stackSizeMb: SANDBOX_WORKER_STACK_MB, maxOldGenerationSizeMb: workerHeapMb },
-      stdout: false,
-      stderr: false,
-    });
-    this.worker = worker;
-    await new Promise<void>((resolve, reject) => {
-      const fail = (error: unknown) =>
-        reject(new RLMSandboxError({ message: `the sandbox could not start: ${describe(error)}`, cause: error }));
-      worker.once("error", fail);
-      worker.once("exit", (code) => fail(new Error(`worker exited with code ${code}`)));
-      const onMessage = (message: WorkerMessage) => {
-        if (message.type === "ready") {
-          worker.off("message", onMessage);
-          worker.removeAllListeners("error");
-          worker.removeAllListeners("exit");
-          resolve();
-        } else if (message.type === "init-error") {
-          fail(new Error(`${message.error.name}: ${message.error.message}`));
-        }
-      };
-      worker.on("message", onMessage);
-      worker.postMessage({ type: "init", init: { ...init, debug: debug ?? false } } satisfies HostMessage);
-    }).catch(async (error: unknown) => {
-      this.worker = undefined;
-      await worker.terminate();
-      throw error;
-    });
-    worker.on("message", (message: WorkerMessage) => this.onMessage(message));
-    worker.on("error", (error) => this.onCrash(worker, error));
-    worker.on("exit", (code) => this.onCrash(worker, new Error(`worker exited with code ${code}`)));
-    worker.unref();
+    const { onCall: _onCall, workerHeapMb, debug, pool = sandboxWorkerPool, ...init } = this.options;
+    const placement = pool.attach(
+      { onMessage: (message) => this.onMessage(message), onCrash: (error) => this.onCrash(error) },
+      workerHeapMb,
+    );
+    this.placement = placement;
+    placement.worker.hold();
+    try {
+      await placement.worker.ready;
+      await new Promise<void>((resolve, reject) => {
+        this.pendingInit = { resolve, reject };
+        placement.worker.post({
+          type: "init",
+          sandboxId: placement.sandboxId,
+          init: { ...init, debug: debug ?? false },
+        });
+      });
+    } catch (error) {
+      this.placement = undefined;
+      pool.detach(placement.worker, placement.sandboxId);
+      throw new RLMSandboxError({ message: `the sandbox could not start: ${describe(error)}`, cause: error });
+    } finally {
+      this.pendingInit = undefined;
+      placement.worker.release();
+    }
   }
 
   private onMessage(message: WorkerMessage): void {
     switch (message.type) {
+      case "ready":
+        this.pendingInit?.resolve();
+        return;
+      case "init-error":
+        this.pendingInit?.reject(new Error(`${message.error.name}: ${message.error.message}`));
+        return;
       case "call":
         this.startCall(message.callId, {
           kind: message.kind,
@@ -181,14 +171,13 @@ export class Sandbox implements AsyncDisposable {
         }
         return;
       case "cell-result":
+        if (message.fatal) this.forgetPlacement();
         if (this.cellWaiter?.cellId === message.cellId) this.cellWaiter.settle(message.outcome, message.fatal);
         return;
-      case "pong":
-        this.lastPongAt = performance.now();
-        return;
-      case "ready":
-      case "init-error":
       case "disposed":
+        this.pendingDispose?.(message.leak);
+        return;
+      case "pong":
         return;
       default: {
         const unknown: never = message;
@@ -213,60 +202,64 @@ export class Sandbox implements AsyncDisposable {
       );
   }
 
-  private checkWatchdog(cellId: number): void {
-    const silentMs = performance.now() - this.lastPongAt;
-    if (silentMs > this.options.stepTimeoutMs + SANDBOX_WATCHDOG_GRACE_MS) {
-      const message = `the sandbox stopped responding for ${Math.round(silentMs)} ms (a native operation such as a regular expression ran past stepTimeoutMs = ${this.options.stepTimeoutMs} ms); it was restarted and all variables were lost`;
-      this.failCell(cellId, { name: "TimeoutError", message });
-      return;
-    }
-    this.post({ type: "ping", id: ++this.pingId });
+  private post(
+    message: { type: "call-result"; callId: number } & (
+      | { ok: true; value: unknown }
+      | { ok: false; error: SerializedError }
+    ),
+  ): void {
+    const placement = this.placement;
+    if (placement) placement.worker.post({ ...message, sandboxId: placement.sandboxId });
   }
 
-  private onCrash(worker: Worker, error: unknown): void {
-    if (worker !== this.worker) return;
-    this.worker = undefined;
+  private checkWatchdog(worker: PooledWorker, cellId: number): void {
+    const silentMs = performance.now() - worker.lastPongAt;
+    if (silentMs > this.options.stepTimeoutMs + SANDBOX_WATCHDOG_GRACE_MS) {
+      const waiter = this.cellWaiter;
+      worker.terminate(
+        new RLMSandboxError({
+          message: `the sandbox stopped responding for ${Math.round(silentMs)} ms (a native operation such as a regular expression ran past stepTimeoutMs = ${this.options.stepTimeoutMs} ms)`,
+        }),
+      );
+      if (waiter?.cellId === cellId) return;
+    }
+    worker.post({ type: "ping", id: ++this.pingId });
+  }
+
+  /** The worker died (crash, watchdog, or a sibling sandbox's hang): fail the running cell; restart on next use. */
+  private onCrash(error: unknown): void {
+    this.forgetPlacement();
+    this.pendingInit?.reject(error);
     const waiter = this.cellWaiter;
     if (waiter) {
-      this.failCell(waiter.cellId, {
-        name: "SandboxCrash",
-        message: `the sandbox crashed (${describe(error)}); it was restarted and all variables were lost`,
-      });
+      const message = `${describe(error)}; the sandbox was restarted and all variables were lost`;
+      const name = /stopped responding/.test(message) ? "TimeoutError" : "SandboxCrash";
+      const text = `${name}: ${message}\n`;
+      waiter.settle(
+        { output: text, outputChars: text.length, truncated: false, cpuMs: 0, error: { name, message } },
+        true,
+      );
     }
   }
 
-  private failCell(cellId: number, error: SerializedError): void {
-    const text = `${error.name}: ${error.message}\n`;
-    this.cellWaiter?.cellId === cellId &&
-      this.cellWaiter.settle({ output: text, outputChars: text.length, truncated: false, cpuMs: 0, error }, true);
+  private forgetPlacement(): void {
+    const placement = this.placement;
+    this.placement = undefined;
+    this.abortCalls("sandbox restarted");
+    if (placement) (this.options.pool ?? sandboxWorkerPool).detach(placement.worker, placement.sandboxId);
   }
 
-  /** Drops the current worker (its state is lost); the next `execute` starts a fresh one. */
-  private kill(): void {
-    const worker = this.worker;
-    this.worker = undefined;
-    for (const controller of this.calls.values())
-      controller.abort(new RLMSandboxError({ message: "sandbox restarted" }));
+  private abortCalls(reason: string): void {
+    for (const controller of this.calls.values()) controller.abort(new RLMSandboxError({ message: reason }));
     this.calls.clear();
-    void worker?.terminate();
   }
-
-  private post(message: HostMessage): void {
-    this.worker?.postMessage(message);
-  }
-}
-
-/** The compiled worker script. Tests that import the TypeScript sources use the built copy in `dist/`. */
-function workerURL(): URL {
-  const here = import.meta.url;
-  if (here.endsWith(".ts"))
-    return new URL(here.replace("/src/", "/dist/").replace(/sandbox\.ts$/, "sandbox-worker.js"));
-  return new URL("./sandbox-worker.js", here);
 }
 
 function describe(error: unknown): string {
-  if (error instanceof Error)
-    return (error as { code?: string }).code ? `${(error as { code?: string }).code}: ${error.message}` : error.message;
+  if (error instanceof Error) {
+    const code = (error as { code?: string }).code;
+    return code ? `${code}: ${error.message}` : error.message;
+  }
   return String(error);
 }
 

@@ -1,0 +1,293 @@
+// The benchmark suite: `pnpm bench` from the repository root. Prints one table (medians of several runs, each
+// figure beside its limit as a ratio) and writes bench/results/<date>.json and bench/results/latest.json.
+// Engine code is imported from dist/, so build first (the root script does).
+import { execFileSync } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { cpus } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { generateHaystack } from "../dist/demo/index.js";
+import { createRLM } from "../dist/index.js";
+import { codeReply, createScriptedModel } from "../dist/test/index.js";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const rows = [];
+const row = (group, metric, value, unit, limit, note = "") => {
+  rows.push({ group, metric, value, unit, limit, ratio: limit ? value / limit : undefined, note });
+};
+const log = (s) => process.stderr.write(`${s}\n`);
+
+// 1. needle ---------------------------------------------------------------------------------------------------------
+async function needle() {
+  log("needle: generating 45 MB ...");
+  const context = generateHaystack({
+    chars: 45_000_000,
+    needle: "The magic number of the archive is 8675309.",
+    seed: 1234,
+    needleAt: 0.73,
+  });
+  const regex = /magic number of the archive is (\d+)/;
+  const v8 = [];
+  for (let i = 0; i < RUNS; i++) {
+    const t = performance.now();
+    regex.exec(context);
+    v8.push(performance.now() - t);
+  }
+  const engine = [];
+  const search = [];
+  const load = [];
+  for (let i = 0; i < RUNS; i++) {
+    const model = createScriptedModel({
+      replies: [
+        codeReply("const m = context.match(/magic number of the archive is (\\d+)/)\nm[1]"),
+        codeReply("FINAL(m[1])"),
+      ],
+    });
+    let runStart = 0;
+    let firstCellStart = 0;
+    const rlm = createRLM({
+      model,
+      onEvent: (e) => {
+        if (e.type === "run-start") runStart = performance.now();
+        if (e.type === "code-executed" && firstCellStart === 0) firstCellStart = e.startedAt;
+      },
+    });
+    const t = performance.now();
+    const result = await rlm.run({ query: "What is the magic number?", context });
+    const total = performance.now() - t;
+    if (result.answer !== "8675309") throw new Error(`needle: wrong answer ${result.answer}`);
+    const cells = result.trajectory.root.iterations.flatMap((it) => it.cells);
+    search.push(cells[0].durationMs);
+    engine.push(total);
+    load.push(result.trajectory.root.iterations[0].cells[0].startedAt - result.trajectory.root.startedAt);
+    void runStart;
+    void firstCellStart;
+  }
+  row("needle (45 MB)", "engine time, whole run", median(engine), "ms", 100, "limit: the Python reference's ~99 ms");
+  row(
+    "needle (45 MB)",
+    "context ready in the sandbox",
+    median(load),
+    "ms",
+    100,
+    "run start to first cell (includes worker + QuickJS start)",
+  );
+  row(
+    "needle (45 MB)",
+    "regex search, in the sandbox",
+    median(search),
+    "ms",
+    median(v8),
+    `vs the same regex in plain V8: ${median(v8).toFixed(2)} ms`,
+  );
+}
+
+// 2. fan-out ---------------------------------------------------------------------------------------------------------
+async function fanOut() {
+  const LATENCY = 200;
+  for (const concurrency of [16, 100]) {
+    for (const style of ["batched", "Promise.all"]) {
+      const code =
+        style === "batched"
+          ? "const r = await llm_query_batched(Array.from({ length: 100 }, (_, i) => 'chunk ' + i))"
+          : "const r = await Promise.all(Array.from({ length: 100 }, (_, i) => llm_query('chunk ' + i)))";
+      const walls = [];
+      for (let i = 0; i < Math.max(3, Math.ceil(RUNS / 2)); i++) {
+        const model = createScriptedModel({ replies: [codeReply(code), codeReply("FINAL(String(r.length))")] });
+        const subModel = createScriptedModel({ modelId: "sub", replies: ["ok"], latencyMs: LATENCY });
+        const result = await createRLM({ model, subModel, concurrency, cache: false }).run({
+          query: "q",
+          context: "x",
+        });
+        walls.push(result.trajectory.root.iterations[0].cells[0].durationMs);
+      }
+      const ideal = Math.ceil(100 / concurrency) * LATENCY;
+      row(
+        "fan-out (100 x 200 ms)",
+        `${style}, concurrency ${concurrency}`,
+        median(walls),
+        "ms",
+        ideal,
+        `ideal ceil(100/${concurrency}) x 200 ms = ${ideal} ms`,
+      );
+    }
+  }
+}
+
+// 3. iterations --------------------------------------------------------------------------------------------------------
+async function iterations() {
+  const perIteration = [];
+  for (let i = 0; i < RUNS; i++) {
+    const model = createScriptedModel({
+      replies: (r) => (r.index >= 100 ? codeReply("FINAL('done')") : codeReply("x = 1")),
+    });
+    const starts = [];
+    const modelMs = [];
+    const rlm = createRLM({
+      model,
+      maxIterations: 101,
+      onEvent: (e) => {
+        if (e.type === "iteration-start") starts.push(performance.now());
+        if (e.type === "model-response") modelMs.push(e.durationMs);
+      },
+    });
+    await rlm.run({ query: "q", context: "abc" });
+    const gaps = [];
+    for (let k = 1; k < starts.length; k++) gaps.push((starts[k] - starts[k - 1] - modelMs[k - 1]) * 1000);
+    perIteration.push(median(gaps));
+  }
+  row(
+    "iterations (zero-latency model)",
+    "engine overhead per iteration",
+    median(perIteration),
+    "µs",
+    100,
+    "median gap between turns, minus model time",
+  );
+}
+
+// 4. cold start -------------------------------------------------------------------------------------------------------
+function coldStart() {
+  // A fresh process, so the first sandbox is truly the first.
+  const script = `
+    import { createRLM } from ${JSON.stringify(new URL("../dist/index.js", import.meta.url).href)};
+    const model = { modelId: "m", generate: async () => ({ text: "\`\`\`js\\nFINAL('x')\\n\`\`\`" }) };
+    const times = [];
+    for (let i = 0; i < 6; i++) {
+      let start = 0;
+      const rlm = createRLM({ model, onEvent: (e) => { if (e.type === "run-start") start = performance.now(); if (e.type === "code-executed") times.push(performance.now() - start - e.durationMs); } });
+      await rlm.run({ query: "q", context: "c" });
+    }
+    console.log(JSON.stringify(times));`;
+  const firsts = [];
+  const laters = [];
+  for (let i = 0; i < Math.max(3, Math.ceil(RUNS / 2)); i++) {
+    const times = JSON.parse(
+      execFileSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8" }),
+    );
+    firsts.push(times[0]);
+    laters.push(median(times.slice(1)));
+  }
+  row("cold start", "first sandbox in a process", median(firsts), "ms", 100, "run start to the first cell's start");
+  row("cold start", "later sandboxes", median(laters), "ms", 100, "warm worker pool");
+}
+
+// 5. memory -----------------------------------------------------------------------------------------------------------
+function memory() {
+  for (const mb of [1, 10, 45]) {
+    const script = `
+      import { readFileSync, writeFileSync } from "node:fs";
+      import { createRLM } from ${JSON.stringify(new URL("../dist/index.js", import.meta.url).href)};
+      import { generateHaystack } from ${JSON.stringify(new URL("../dist/demo/index.js", import.meta.url).href)};
+      const status = () => Object.fromEntries(readFileSync("/proc/self/status", "utf8").split("\\n").filter(Boolean).map((l) => l.split(/:\\s+/)));
+      const kb = (s) => Number(s.split(" ")[0]) * 1024;
+      const context = generateHaystack({ chars: ${mb} * 1024 * 1024, needle: "needle 42", seed: 5 });
+      context.indexOf("x"); // flatten
+      for (let i = 0; i < 3; i++) { globalThis.gc?.(); await new Promise((r) => setTimeout(r, 50)); }
+      writeFileSync("/proc/self/clear_refs", "5"); // reset the peak to the current RSS
+      const baseline = kb(status().VmHWM);
+      const model = { modelId: "m", generate: async ({ messages }) => ({ text: messages.length > 2 ? "\`\`\`js\\nFINAL(found)\\n\`\`\`" : "\`\`\`js\\nconst found = context.match(/needle (\\\\d+)/)[1]; context.slice(0, 100).length\\n\`\`\`" }) };
+      const result = await createRLM({ model }).run({ query: "q", context });
+      if (result.answer !== "42") throw new Error("wrong answer " + result.answer);
+      const peak = kb(status().VmHWM);
+      console.log(JSON.stringify({ baseline, peak, bytes: context.length }));`;
+    const ratios = [];
+    for (let i = 0; i < 3; i++) {
+      const out = JSON.parse(
+        execFileSync(process.execPath, ["--expose-gc", "--input-type=module", "-e", script], { encoding: "utf8" }),
+      );
+      ratios.push((out.peak - out.baseline) / out.bytes);
+    }
+    row(
+      "memory (peak RSS over baseline)",
+      `${mb} MB context`,
+      median(ratios),
+      "x context bytes",
+      1.5,
+      mb < 10 ? "fixed cost of a worker + QuickJS dominates small contexts" : "",
+    );
+  }
+}
+
+// 6. depth -----------------------------------------------------------------------------------------------------------
+async function depth() {
+  const LATENCY = 100;
+  const walls = [];
+  for (let i = 0; i < Math.max(3, Math.ceil(RUNS / 2)); i++) {
+    const model = createScriptedModel({
+      latencyMs: LATENCY,
+      replies: (r) => {
+        const depthOf = /you have at most/i.test(r.messages[0]?.content ?? "")
+          ? (r.messages[1]?.content.match(/Query: level (\d)/)?.[1] ?? "0")
+          : "leaf";
+        if (depthOf === "leaf") return "leaf answer";
+        const level = Number(depthOf);
+        if (level < 3)
+          return codeReply(
+            `const r = await Promise.all([0, 1, 2].map(i => rlm_query('level ${level + 1} part ' + i, context)))\nFINAL(r.join(','))`,
+          );
+        return codeReply("const r = await llm_query_batched(['a', 'b', 'c'])\nFINAL(r.join(','))");
+      },
+    });
+    const t = performance.now();
+    const result = await createRLM({ model, maxDepth: 3, concurrency: 200, maxIterations: 200, cache: false }).run({
+      query: "level 0",
+      context: "ctx",
+    });
+    walls.push(performance.now() - t);
+    if (result.stopReason !== "final") throw new Error(`depth: ${result.stopReason}`);
+  }
+  const critical = 5 * LATENCY;
+  row(
+    "depth (3 levels, 3-way fan-out each)",
+    "wall time",
+    median(walls),
+    "ms",
+    critical,
+    `critical path: 4 root turns + 1 sub-call round = ${critical} ms`,
+  );
+}
+
+const only = process.argv[2];
+const suites = { needle, fanOut, iterations, coldStart, memory, depth };
+for (const [name, suite] of Object.entries(suites)) {
+  if (only && only !== name) continue;
+  log(`running ${name} ...`);
+  await suite();
+}
+
+const table = [
+  ["benchmark", "metric", "median", "limit", "ratio", "note"],
+  ...rows.map((r) => [
+    r.group,
+    r.metric,
+    `${r.value.toFixed(r.value < 10 ? 2 : 1)} ${r.unit}`,
+    r.limit ? `${r.limit.toFixed(r.limit < 10 ? 2 : 0)}` : "",
+    r.ratio !== undefined ? `${r.ratio.toFixed(2)}x` : "",
+    r.note,
+  ]),
+];
+const widths = table[0].map((_, c) => Math.max(...table.map((r) => r[c].length)));
+for (const [i, r] of table.entries()) {
+  console.log(r.map((cell, c) => cell.padEnd(widths[c])).join("  "));
+  if (i === 0) console.log(widths.map((w) => "-".repeat(w)).join("  "));
+}
+const results = {
+  date: new Date().toISOString(),
+  node: process.version,
+  cpus: cpus().length,
+  runs: RUNS,
+  rows,
+};
+const dir = join(here, "../../../bench/results");
+mkdirSync(dir, { recursive: true });
+const stamp = results.date.replace(/[:.]/g, "-");
+writeFileSync(join(dir, `${stamp}.json`), `${JSON.stringify(results, null, 2)}\n`);
+writeFileSync(join(dir, "latest.json"), `${JSON.stringify(results, null, 2)}\n`);
+log(`results written to bench/results/${stamp}.json`);

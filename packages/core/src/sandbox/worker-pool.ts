@@ -1,0 +1,140 @@
+import { availableParallelism } from "node:os";
+import { Worker } from "node:worker_threads";
+import { RLMSandboxError } from "../errors/sandbox-error.js";
+import { POOL_WORKER_HEAP_MB, SANDBOX_WORKER_STACK_MB } from "../limits.js";
+import type { HostMessage, WorkerMessage } from "./protocol.js";
+
+/** A sandbox as the pool sees it: where its messages go, and what to do when its worker dies. */
+export interface PoolClient {
+  onMessage(message: WorkerMessage): void;
+  onCrash(error: unknown): void;
+}
+
+/** One worker thread and the sandboxes it hosts. */
+export class PooledWorker {
+  readonly clients = new Map<number, PoolClient>();
+  lastPongAt = performance.now();
+  private busy = 0;
+  dead = false;
+  readonly ready: Promise<void>;
+  private readonly worker: Worker;
+
+  constructor(
+    readonly heapMb: number,
+    private readonly onExit: (worker: PooledWorker) => void,
+  ) {
+    this.worker = new Worker(workerURL(), {
+      resourceLimits: { stackSizeMb: SANDBOX_WORKER_STACK_MB, maxOldGenerationSizeMb: heapMb },
+      // Not the host's flags (e.g. --input-type, loaders): the worker runs one known script.
+      execArgv: [],
+      stdout: false,
+      stderr: false,
+    });
+    this.worker.unref();
+    this.ready = new Promise<void>((resolve, reject) => {
+      this.worker.once("online", resolve);
+      this.worker.once("error", reject);
+    });
+    this.ready.catch(() => undefined);
+    this.worker.on("message", (message: WorkerMessage) => {
+      if (message.type === "pong") {
+        this.lastPongAt = performance.now();
+        return;
+      }
+      this.clients.get(message.sandboxId)?.onMessage(message);
+    });
+    this.worker.on("error", (error) => this.die(error));
+    this.worker.on("exit", (code) => this.die(new Error(`worker exited with code ${code}`)));
+  }
+
+  post(message: HostMessage): void {
+    if (!this.dead) this.worker.postMessage(message);
+  }
+
+  /** Keeps the process alive while a sandbox starts or a cell runs here; the worker alone never holds it open. */
+  hold(): void {
+    if (this.busy++ === 0) {
+      this.lastPongAt = performance.now();
+      this.worker.ref();
+    }
+  }
+
+  release(): void {
+    if (--this.busy === 0) this.worker.unref();
+  }
+
+  /** Ends the worker at once; every sandbox on it is told it crashed. */
+  terminate(reason: unknown): void {
+    void this.worker.terminate();
+    this.die(reason);
+  }
+
+  private die(error: unknown): void {
+    if (this.dead) return;
+    this.dead = true;
+    this.onExit(this);
+    const clients = [...this.clients.values()];
+    this.clients.clear();
+    for (const client of clients) client.onCrash(error);
+  }
+}
+
+/**
+ * The process-wide pool of sandbox workers. Sandboxes are placed on the least-loaded worker, so a run tree of
+ * dozens of child runs shares a few warm workers instead of starting a thread each; a sandbox whose context needs
+ * a larger heap than pool workers have gets a worker of its own.
+ */
+export class SandboxWorkerPool {
+  private readonly workers: PooledWorker[] = [];
+  private nextSandboxId = 1;
+
+  constructor(readonly size: number) {}
+
+  /** Places a sandbox; returns its worker (wait for `ready`) and its id there. */
+  attach(client: PoolClient, heapMb: number): { worker: PooledWorker; sandboxId: number } {
+    const sandboxId = this.nextSandboxId++;
+    let worker: PooledWorker;
+    if (heapMb > POOL_WORKER_HEAP_MB) {
+      worker = new PooledWorker(heapMb, () => undefined);
+    } else {
+      const live = this.workers.filter((w) => !w.dead);
+      const leastLoaded = live.sort((a, b) => a.clients.size - b.clients.size)[0];
+      if (leastLoaded === undefined || (leastLoaded.clients.size > 0 && live.length < this.size)) {
+        worker = new PooledWorker(POOL_WORKER_HEAP_MB, (w) => this.forget(w));
+        this.workers.push(worker);
+      } else {
+        worker = leastLoaded;
+      }
+    }
+    worker.clients.set(sandboxId, client);
+    return { worker, sandboxId };
+  }
+
+  /** Removes a sandbox from its worker. A dedicated (large-heap) worker ends with its last sandbox. */
+  detach(worker: PooledWorker, sandboxId: number): void {
+    worker.clients.delete(sandboxId);
+    if (worker.heapMb > POOL_WORKER_HEAP_MB && worker.clients.size === 0)
+      worker.terminate(new RLMSandboxError({ message: "worker no longer needed" }));
+  }
+
+  /** Starts a worker ahead of need, so the first run does not wait for one. */
+  prewarm(): void {
+    if (this.workers.length === 0) this.workers.push(new PooledWorker(POOL_WORKER_HEAP_MB, (w) => this.forget(w)));
+  }
+
+  private forget(worker: PooledWorker): void {
+    const i = this.workers.indexOf(worker);
+    if (i !== -1) this.workers.splice(i, 1);
+  }
+}
+
+/** The compiled worker script. Tests that import the TypeScript sources use the built copy in `dist/`. */
+function workerURL(): URL {
+  const here = import.meta.url;
+  if (here.endsWith(".ts"))
+    return new URL(here.replace("/src/", "/dist/").replace(/worker-pool\.ts$/, "sandbox-worker.js"));
+  return new URL("./sandbox-worker.js", here);
+}
+
+/** The pool every sandbox uses: one worker per core, at least 2, at most 8. */
+export const sandboxWorkerPool = new SandboxWorkerPool(Math.max(2, Math.min(8, availableParallelism())));
