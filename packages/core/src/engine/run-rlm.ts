@@ -114,148 +114,156 @@ export async function runRLM(tree: RunTree, request: RunRequest): Promise<RunOut
     onCall: (call, signal) => router.handle(call, signal),
   });
   sandboxReady.catch(() => undefined); // a failure surfaces at first use
-  try {
-    const transcript: ChatMessage[] = [
-      {
-        role: "system",
-        content: buildSystemPrompt({
-          maxIterations: settings.maxIterations,
-          depth: request.depth,
-          maxDepth: settings.maxDepth,
-          toolNames: Object.keys(settings.tools),
-          hostStringMinChars: settings.sandbox.hostStringMinChars,
-          maxOutputChars: settings.sandbox.maxOutputChars,
-        }),
-      },
-      { role: "user", content: buildQueryPrompt(request.query, description) },
-    ];
-    let unsent = transcript.length;
+  const drive = async (): Promise<RunOutcome> => {
+    try {
+      const transcript: ChatMessage[] = [
+        {
+          role: "system",
+          content: buildSystemPrompt({
+            maxIterations: settings.maxIterations,
+            depth: request.depth,
+            maxDepth: settings.maxDepth,
+            toolNames: Object.keys(settings.tools),
+            hostStringMinChars: settings.sandbox.hostStringMinChars,
+            maxOutputChars: settings.sandbox.maxOutputChars,
+          }),
+        },
+        { role: "user", content: buildQueryPrompt(request.query, description) },
+      ];
+      let unsent = transcript.length;
 
-    const ask = async (): Promise<ModelReply> => {
-      tree.emit({
-        type: "model-request",
-        ...base(),
-        iteration: iterations,
-        messages: transcript.slice(transcript.length - unsent),
-        promptChars: transcriptChars(transcript),
-      });
-      unsent = 0;
-      const reply = await callModel({
-        model: settings.model,
-        messages: transcript,
-        role: "root",
-        budget,
-        semaphore: tree.semaphore,
-        signal: tree.signal,
-        maxRetries: settings.maxRetries,
-        modelTimeoutMs: settings.modelTimeoutMs,
-        onRetry: (retry) => tree.emit({ type: "model-retry", ...base(), ...retry }),
-      });
-      tree.emit({
-        type: "model-response",
-        ...base(),
-        iteration: iterations,
-        text: reply.text,
-        usage: reply.usage,
-        durationMs: reply.durationMs,
-      });
-      transcript.push({ role: "assistant", content: truncateMiddle(reply.text, MAX_TRANSCRIPT_REPLY_CHARS) });
-      return reply;
-    };
-    const execute = async (code: string, block: number): Promise<CellResult> => {
-      const ready = await sandboxReady;
-      const startedAt = Date.now();
-      const cell = await ready.execute(code, tree.signal);
-      tree.emit({
-        type: "code-executed",
-        ...base(),
-        iteration: iterations,
-        block,
-        code,
-        output: cell.output,
-        outputChars: cell.outputChars,
-        truncated: cell.truncated,
-        ...(cell.error ? { error: cell.error } : {}),
-        final: cell.final !== undefined,
-        sandboxReset: cell.reset,
-        startedAt,
-        durationMs: cell.durationMs,
-        cpuMs: cell.cpuMs,
-      });
-      return cell;
-    };
-    const readVariable = async (name: string): Promise<{ final?: Final; error?: string }> => {
-      const cell = await execute(`FINAL_VAR(${JSON.stringify(name)})`, 0);
-      if (cell.final) return { final: { ...cell.final, source: "prose" } };
-      return { error: cell.output };
-    };
+      const ask = async (): Promise<ModelReply> => {
+        tree.emit({
+          type: "model-request",
+          ...base(),
+          iteration: iterations,
+          messages: transcript.slice(transcript.length - unsent),
+          promptChars: transcriptChars(transcript),
+        });
+        unsent = 0;
+        const reply = await callModel({
+          model: settings.model,
+          messages: transcript,
+          role: "root",
+          budget,
+          semaphore: tree.semaphore,
+          signal: tree.signal,
+          maxRetries: settings.maxRetries,
+          modelTimeoutMs: settings.modelTimeoutMs,
+          onRetry: (retry) => tree.emit({ type: "model-retry", ...base(), ...retry }),
+        });
+        tree.emit({
+          type: "model-response",
+          ...base(),
+          iteration: iterations,
+          text: reply.text,
+          usage: reply.usage,
+          durationMs: reply.durationMs,
+        });
+        transcript.push({ role: "assistant", content: truncateMiddle(reply.text, MAX_TRANSCRIPT_REPLY_CHARS) });
+        return reply;
+      };
+      const execute = async (code: string, block: number): Promise<CellResult> => {
+        const ready = await sandboxReady;
+        const startedAt = Date.now();
+        const cell = await ready.execute(code, tree.signal);
+        tree.emit({
+          type: "code-executed",
+          ...base(),
+          iteration: iterations,
+          block,
+          code,
+          output: cell.output,
+          outputChars: cell.outputChars,
+          truncated: cell.truncated,
+          ...(cell.error ? { error: cell.error } : {}),
+          final: cell.final !== undefined,
+          sandboxReset: cell.reset,
+          startedAt,
+          durationMs: cell.durationMs,
+          cpuMs: cell.cpuMs,
+        });
+        return cell;
+      };
+      const readVariable = async (name: string): Promise<{ final?: Final; error?: string }> => {
+        const cell = await execute(`FINAL_VAR(${JSON.stringify(name)})`, 0);
+        if (cell.final) return { final: { ...cell.final, source: "prose" } };
+        return { error: cell.output };
+      };
 
-    while (true) {
-      budget.assertCanCall();
-      if (!budget.takeIteration()) break;
-      iterations++;
-      tree.emit({ type: "iteration-start", ...base(), iteration: iterations });
+      while (true) {
+        budget.assertCanCall();
+        if (!budget.takeIteration()) break;
+        iterations++;
+        tree.emit({ type: "iteration-start", ...base(), iteration: iterations });
+        const reply = await ask();
+        const parsed = parseResponse(reply.text);
+        const feedback: string[] = [];
+        let final: Final | undefined;
+        for (const [i, code] of parsed.blocks.entries()) {
+          const cell = await execute(code, i);
+          feedback.push(renderCell(cell, i, parsed.blocks.length));
+          if (cell.final) {
+            final = { ...cell.final, source: "code" };
+            break;
+          }
+          if (budget.exhausted) break;
+        }
+        if (final === undefined && !budget.exhausted) {
+          const prose = findProseFinal(parsed.prose);
+          if (prose?.kind === "final") final = { answer: prose.answer, source: "prose" };
+          else if (prose?.kind === "final-var") {
+            const read = await readVariable(prose.name);
+            if (read.final) final = read.final;
+            else feedback.push(`FINAL_VAR(${prose.name}) failed:\n${read.error}`);
+          }
+        }
+        if (final) return finish("final", final);
+        if (budget.exhausted) return stopForBudget();
+        if (parsed.unclosedBlock) feedback.push("Your last code block was not closed with ``` and was not run.");
+        if (parsed.blocks.length === 0 && !parsed.unclosedBlock) feedback.push(NO_CODE_HINT);
+        transcript.push({ role: "user", content: feedback.join("\n\n") });
+        unsent = 2;
+      }
+
+      // Out of turns: ask once more, for an answer without code.
+      transcript.push({ role: "user", content: FORCE_FINAL_PROMPT });
+      unsent++;
       const reply = await ask();
       const parsed = parseResponse(reply.text);
-      const feedback: string[] = [];
-      let final: Final | undefined;
-      for (const [i, code] of parsed.blocks.entries()) {
-        const cell = await execute(code, i);
-        feedback.push(renderCell(cell, i, parsed.blocks.length));
-        if (cell.final) {
-          final = { ...cell.final, source: "code" };
-          break;
-        }
-        if (budget.exhausted) break;
+      const prose = findProseFinal(parsed.prose);
+      let final: Final = { answer: (prose?.kind === "final" ? prose.answer : reply.text).trim(), source: "forced" };
+      if (prose?.kind === "final-var") {
+        const read = await readVariable(prose.name);
+        if (read.final) final = { ...read.final, source: "forced" };
       }
-      if (final === undefined && !budget.exhausted) {
-        const prose = findProseFinal(parsed.prose);
-        if (prose?.kind === "final") final = { answer: prose.answer, source: "prose" };
-        else if (prose?.kind === "final-var") {
-          const read = await readVariable(prose.name);
-          if (read.final) final = read.final;
-          else feedback.push(`FINAL_VAR(${prose.name}) failed:\n${read.error}`);
-        }
-      }
-      if (final) return finish("final", final);
-      if (budget.exhausted) return stopForBudget();
-      if (parsed.unclosedBlock) feedback.push("Your last code block was not closed with ``` and was not run.");
-      if (parsed.blocks.length === 0 && !parsed.unclosedBlock) feedback.push(NO_CODE_HINT);
-      transcript.push({ role: "user", content: feedback.join("\n\n") });
-      unsent = 2;
+      return finish("max-iterations", final);
+    } catch (error) {
+      if (budget.exhausted && (RLMBudgetExceededError.isInstance(error) || tree.signal.aborted)) return stopForBudget();
+      const e = error instanceof Error ? error : new Error(String(error));
+      tree.emit({
+        type: "run-error",
+        ...base(),
+        error: {
+          name: e.name,
+          message: e.message,
+          ...((e as { code?: unknown }).code ? { code: String((e as { code?: unknown }).code) } : {}),
+        },
+      });
+      throw error;
     }
-
-    // Out of turns: ask once more, for an answer without code.
-    transcript.push({ role: "user", content: FORCE_FINAL_PROMPT });
-    unsent++;
-    const reply = await ask();
-    const parsed = parseResponse(reply.text);
-    const prose = findProseFinal(parsed.prose);
-    let final: Final = { answer: (prose?.kind === "final" ? prose.answer : reply.text).trim(), source: "forced" };
-    if (prose?.kind === "final-var") {
-      const read = await readVariable(prose.name);
-      if (read.final) final = { ...read.final, source: "forced" };
-    }
-    return finish("max-iterations", final);
-  } catch (error) {
-    if (budget.exhausted && (RLMBudgetExceededError.isInstance(error) || tree.signal.aborted)) return stopForBudget();
-    const e = error instanceof Error ? error : new Error(String(error));
-    tree.emit({
-      type: "run-error",
-      ...base(),
-      error: {
-        name: e.name,
-        message: e.message,
-        ...((e as { code?: unknown }).code ? { code: String((e as { code?: unknown }).code) } : {}),
-      },
-    });
-    throw error;
+  };
+  let outcome: RunOutcome;
+  let leak: string | undefined;
+  try {
+    outcome = await drive();
   } finally {
     const sandbox = await sandboxReady.catch(() => undefined);
-    const disposed = await sandbox?.dispose();
-    // Only QuickJS's debug build reports leaks; in tests of the engine a leak must fail loudly.
-    if (disposed?.leak) throw new RLMSandboxError({ message: `the sandbox leaked QuickJS handles: ${disposed.leak}` });
+    leak = (await sandbox?.dispose())?.leak;
   }
+  // Only QuickJS's debug build reports leaks; in tests of the engine a leak must fail loudly.
+  if (leak) throw new RLMSandboxError({ message: `the sandbox leaked QuickJS handles: ${leak}` });
+  return outcome;
 }
 
 function renderCell(cell: CellResult, index: number, count: number): string {
