@@ -12,7 +12,9 @@ import {
   type SharedV4Warning,
 } from "@ai-sdk/provider";
 import {
+  type ConversationSplitOptions,
   createRLM,
+  DEFAULT_CONVERSATION_SPLIT,
   isLanguageModel,
   type LanguageModel,
   type RLM,
@@ -25,7 +27,7 @@ import {
 import type { LanguageModel as AISDKLanguageModel } from "ai";
 import { describeStep } from "./describe-step.js";
 import { fromAISDK } from "./from-ai-sdk.js";
-import { DEFAULT_PROMPT_SPLIT, type PromptSplitOptions, promptToTask, type RLMTask } from "./prompt-to-task.js";
+import { promptToTask, type RLMTask } from "./prompt-to-task.js";
 
 /** A model for the RLM: an AI SDK language model (or gateway id), or a `LanguageModel` of `@rlm/core`. */
 export type RLMModelInput = AISDKLanguageModel | LanguageModel;
@@ -35,7 +37,7 @@ export interface RLMProviderSettings extends Omit<RLMSettings, "model" | "subMod
   model: RLMModelInput;
   subModel?: RLMModelInput;
   /** How the prompt is split into query and context (see `promptToTask`). */
-  promptSplit?: Partial<PromptSplitOptions>;
+  promptSplit?: Partial<ConversationSplitOptions>;
   /** Put the whole trajectory in `providerMetadata.rlm.trajectory`. Default true. */
   includeTrajectory?: boolean;
 }
@@ -66,7 +68,7 @@ export class RLMLanguageModel implements LanguageModelV4 {
   readonly provider = "rlm";
   readonly supportedUrls: Record<string, RegExp[]> = {};
   private readonly rlm: RLM;
-  private readonly split: PromptSplitOptions;
+  private readonly split: ConversationSplitOptions;
 
   constructor(
     readonly modelId: string,
@@ -78,7 +80,7 @@ export class RLMLanguageModel implements LanguageModelV4 {
       model: toCoreModel(model),
       ...(subModel ? { subModel: toCoreModel(subModel) } : {}),
     });
-    this.split = { ...DEFAULT_PROMPT_SPLIT, ...promptSplit };
+    this.split = { ...DEFAULT_CONVERSATION_SPLIT, ...promptSplit };
   }
 
   async doGenerate(options: LanguageModelV4CallOptions): Promise<LanguageModelV4GenerateResult> {

@@ -1,3 +1,10 @@
+export {
+  type ContextPart,
+  type ConversationMessage,
+  type ConversationSplitOptions,
+  conversationToTask,
+  DEFAULT_CONVERSATION_SPLIT,
+} from "./context/conversation-to-task.js";
 export { type ContextDescription, describeContext } from "./context/describe-context.js";
 export { createRLM, type RLM } from "./engine/create-rlm.js";
 export { findProseFinal, type ParsedResponse, type ProseFinal, parseResponse } from "./engine/parse-response.js";
