@@ -1,5 +1,4 @@
 export { createRLMProvider, type RLMProvider } from "./create-rlm-provider.js";
-export { describeStep } from "./describe-step.js";
 export { type FromAISDKOptions, fromAISDK } from "./from-ai-sdk.js";
 export { promptToTask, type RLMTask } from "./prompt-to-task.js";
 export { RLMLanguageModel, type RLMModelInput, type RLMProviderSettings, toCoreModel } from "./rlm-language-model.js";

@@ -15,6 +15,7 @@ import {
   type ConversationSplitOptions,
   createRLM,
   DEFAULT_CONVERSATION_SPLIT,
+  describeEvent,
   isLanguageModel,
   type LanguageModel,
   type RLM,
@@ -25,7 +26,6 @@ import {
   type StopReason,
 } from "@rlm/core";
 import type { LanguageModel as AISDKLanguageModel } from "ai";
-import { describeStep } from "./describe-step.js";
 import { fromAISDK } from "./from-ai-sdk.js";
 import { promptToTask, type RLMTask } from "./prompt-to-task.js";
 
@@ -87,7 +87,7 @@ export class RLMLanguageModel implements LanguageModelV4 {
     const { task, warnings } = this.prepare(options);
     const steps: string[] = [];
     const result = await this.run(task, options.abortSignal, (event) => {
-      const step = describeStep(event);
+      const step = describeEvent(event);
       if (step) steps.push(step);
     });
     const content: LanguageModelV4Content[] = [];
@@ -119,7 +119,7 @@ export class RLMLanguageModel implements LanguageModelV4 {
     controller.enqueue({ type: "response-metadata", modelId: this.modelId, timestamp: new Date() });
     let reasoningId = 0;
     this.run(task, signal, (event) => {
-      const step = describeStep(event);
+      const step = describeEvent(event);
       if (!step || cancelled.signal.aborted) return;
       const id = `step-${++reasoningId}`;
       controller.enqueue({ type: "reasoning-start", id });

@@ -19,6 +19,7 @@ export {
   RLMModelError,
   RLMSandboxError,
 } from "./errors/index.js";
+export { describeEvent } from "./events/describe-event.js";
 export type {
   BudgetExceededEvent,
   CodeExecutedEvent,

@@ -1,12 +1,12 @@
-import type { RLMEvent } from "@rlm/core";
+import type { RLMEvent } from "./rlm-event.js";
 
 const MAX_SHOWN_CHARS = 1_000;
 
 /**
- * One RLM event as a line or two of reasoning text, or undefined for events not worth showing. Used for the
- * reasoning content of `doGenerate` and the reasoning parts of `doStream`.
+ * One RLM event as a line or two of text for people, or undefined for events not worth showing. The integrations
+ * use it for their step streams (AI SDK reasoning, LangChain and LlamaIndex events, ADK thoughts).
  */
-export function describeStep(event: RLMEvent): string | undefined {
+export function describeEvent(event: RLMEvent): string | undefined {
   const where = event.depth > 0 ? `[depth ${event.depth}] ` : "";
   switch (event.type) {
     case "iteration-start":
