@@ -48,7 +48,14 @@ export {
   type TokenUsage,
 } from "./model/language-model.js";
 export type { ResolvedSettings } from "./settings/resolve-settings.js";
-export type { JSONValue, RLMRunInput, RLMSandboxSettings, RLMSettings, RLMTool } from "./settings/rlm-settings.js";
+export type {
+  JSONValue,
+  RLMRunInput,
+  RLMSandboxSettings,
+  RLMSettings,
+  RLMTool,
+  RLMToolDefinition,
+} from "./settings/rlm-settings.js";
 export { TrajectoryRecorder } from "./trajectory/trajectory-recorder.js";
 export {
   type CellTrace,

@@ -104,6 +104,54 @@ describe("createRLM: the loop", () => {
   });
 });
 
+describe("createRLM: tools", () => {
+  it("calls host tools from code with JSON arguments, and describes them to the root model", async () => {
+    const seen: unknown[] = [];
+    const model = createScriptedModel({
+      replies: [
+        codeReply("const w = await weather({ city: 'Oslo' }); const n = await add(2, 3);\nFINAL(w.summary + ' ' + n)"),
+      ],
+    });
+    const rlm = createRLM({
+      model,
+      tools: {
+        weather: {
+          description: "Current weather for a city: { city } => { summary }",
+          execute: async (args) => {
+            seen.push(args);
+            return { summary: "rain" };
+          },
+        },
+        add: (a, b) => Number(a) + Number(b),
+      },
+    });
+    const result = await rlm.run({ query: "q" });
+    expect(result.answer).toBe("rain 5");
+    expect(seen).toEqual([{ city: "Oslo" }]);
+    expect(model.calls[0]?.messages[0]?.content).toContain("`weather`: Current weather for a city");
+    const calls = result.trajectory.root.iterations[0]?.cells[0]?.subcalls ?? [];
+    expect(calls.map((c) => [c.kind, c.target])).toEqual([
+      ["tool", "weather"],
+      ["tool", "add"],
+    ]);
+  });
+
+  it("a throwing tool is an error the model can catch", async () => {
+    const model = createScriptedModel({
+      replies: [codeReply("try { await boom() } catch (e) { FINAL('caught ' + e.message) }")],
+    });
+    const result = await createRLM({
+      model,
+      tools: {
+        boom: () => {
+          throw new Error("tool failed");
+        },
+      },
+    }).run({ query: "q" });
+    expect(result.answer).toBe("caught tool failed");
+  });
+});
+
 describe("createRLM: concurrent sub-calls", () => {
   const fanOut = async (code: string, concurrency: number) => {
     const model = createScriptedModel({ replies: [codeReply(code), codeReply("FINAL(String(answers.length))")] });

@@ -123,7 +123,10 @@ export async function runRLM(tree: RunTree, request: RunRequest): Promise<RunOut
             maxIterations: settings.maxIterations,
             depth: request.depth,
             maxDepth: settings.maxDepth,
-            toolNames: Object.keys(settings.tools),
+            tools: Object.entries(settings.tools).map(([name, tool]) => ({
+              name,
+              ...(tool.description ? { description: tool.description } : {}),
+            })),
             hostStringMinChars: settings.sandbox.hostStringMinChars,
             maxOutputChars: settings.sandbox.maxOutputChars,
           }),

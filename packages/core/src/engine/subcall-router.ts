@@ -114,7 +114,7 @@ export class SubcallRouter {
   }
 
   private async tool(name: string, args: unknown[]): Promise<unknown> {
-    const fn = this.tree.settings.tools[name];
+    const fn = this.tree.settings.tools[name]?.execute;
     if (fn === undefined) throw new Error(`no tool named ${name}`);
     const values = args.map((a) => (typeof a === "string" ? (JSON.parse(a) as unknown) : null));
     const result = await this.track("tool", name, JSON.stringify(values), undefined, async () => {

@@ -4,7 +4,7 @@ export interface PromptSettings {
   maxIterations: number;
   depth: number;
   maxDepth: number;
-  toolNames: string[];
+  tools: Array<{ name: string; description?: string }>;
   hostStringMinChars: number;
   maxOutputChars: number;
 }
@@ -12,8 +12,12 @@ export interface PromptSettings {
 /** The root model's instructions: the REPL's API and a strategy. Independent of the context's size. */
 export function buildSystemPrompt(s: PromptSettings): string {
   const tools =
-    s.toolNames.length > 0
-      ? `\n- Tools from the user, each returning a Promise of JSON: ${s.toolNames.map((n) => `\`${n}(...)\``).join(", ")}.`
+    s.tools.length > 0
+      ? `\n- Tools from the user; call them as \`await name(...args)\` with JSON arguments; they return JSON:${s.tools
+          .map(
+            (t) => `\n  - \`${t.name}\`${t.description ? `: ${t.description.replace(/\s+/g, " ").slice(0, 300)}` : ""}`,
+          )
+          .join("")}`
       : "";
   const recursion =
     s.depth < s.maxDepth

@@ -15,7 +15,7 @@ import {
   DEFAULT_TIMEOUT_MS,
 } from "../limits.js";
 import { isLanguageModel, type LanguageModel } from "../model/language-model.js";
-import type { RLMSettings, RLMTool } from "./rlm-settings.js";
+import type { RLMSettings, RLMToolDefinition } from "./rlm-settings.js";
 
 /** Settings with every default filled in and every value checked. */
 export interface ResolvedSettings {
@@ -37,7 +37,7 @@ export interface ResolvedSettings {
     hostStringMinChars: number;
     debug: boolean;
   };
-  tools: Record<string, RLMTool>;
+  tools: Record<string, RLMToolDefinition>;
   onEvent: ((event: RLMEvent) => void) | undefined;
 }
 
@@ -174,15 +174,16 @@ function integer(value: unknown, field: string, fallback: number, min: number): 
   return value;
 }
 
-function checkTools(tools: unknown): Record<string, RLMTool> {
+function checkTools(tools: unknown): Record<string, RLMToolDefinition> {
   if (tools === undefined) return {};
   if (tools === null || typeof tools !== "object" || Array.isArray(tools)) {
     throw new RLMInvalidArgumentError({
       argument: "tools",
-      message: `expected an object of functions { name: async (...args) => value }, got ${describe(tools)}.`,
+      message: `expected an object of functions { name: async (...args) => value } or { name: { description, execute } }, got ${describe(tools)}.`,
     });
   }
-  for (const [name, fn] of Object.entries(tools)) {
+  const resolved: Record<string, RLMToolDefinition> = {};
+  for (const [name, tool] of Object.entries(tools)) {
     if (!/^[A-Za-z_$][\w$]*$/.test(name)) {
       throw new RLMInvalidArgumentError({
         argument: `tools.${name}`,
@@ -195,14 +196,25 @@ function checkTools(tools: unknown): Record<string, RLMTool> {
         message: `"${name}" is part of the REPL's API; reserved names: ${RESERVED_GLOBALS.join(", ")}.`,
       });
     }
-    if (typeof fn !== "function") {
+    if (typeof tool === "function") {
+      resolved[name] = { execute: tool };
+    } else if (tool !== null && typeof tool === "object" && typeof (tool as RLMToolDefinition).execute === "function") {
+      const { description, execute } = tool as RLMToolDefinition;
+      if (description !== undefined && typeof description !== "string") {
+        throw new RLMInvalidArgumentError({
+          argument: `tools.${name}.description`,
+          message: `expected a string, got ${describe(description)}.`,
+        });
+      }
+      resolved[name] = description === undefined ? { execute } : { description, execute };
+    } else {
       throw new RLMInvalidArgumentError({
         argument: `tools.${name}`,
-        message: `expected a function, got ${describe(fn)}.`,
+        message: `expected a function or { description?, execute }, got ${describe(tool)}.`,
       });
     }
   }
-  return tools as Record<string, RLMTool>;
+  return resolved;
 }
 
 function rejectUnknownKeys(object: Record<string, unknown>, known: string[], prefix: string): void {

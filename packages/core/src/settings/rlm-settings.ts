@@ -13,6 +13,12 @@ export type RLMTool = {
   bivarianceHack(...args: JSONValue[]): unknown;
 }["bivarianceHack"];
 
+/** A tool with a description for the root model's prompt. */
+export interface RLMToolDefinition {
+  description?: string;
+  execute: RLMTool;
+}
+
 /** Limits of each sandbox (one per run, child runs included). */
 export interface RLMSandboxSettings {
   /** QuickJS heap limit. Default 256 MiB. Large context strings are held outside it. */
@@ -54,8 +60,11 @@ export interface RLMSettings {
    */
   cache?: "run" | "instance" | false;
   sandbox?: RLMSandboxSettings;
-  /** Host functions callable from model code. Names must be identifiers and not clash with the REPL's API. */
-  tools?: Record<string, RLMTool>;
+  /**
+   * Host functions callable from model code as `await name(...args)`: a function, or `{ description, execute }`
+   * so the root model is told what it does. Names must be identifiers and not clash with the REPL's API.
+   */
+  tools?: Record<string, RLMTool | RLMToolDefinition>;
   /** Receives every event of every run in the tree, synchronously, in order. */
   onEvent?: (event: RLMEvent) => void;
 }
