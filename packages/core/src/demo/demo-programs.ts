@@ -64,7 +64,9 @@ const counts = TERMS.map((t) => {
   return [t, n];
 }).filter(([, n]) => n > 0).sort((a, b) => a[1] - b[1]);
 print("term counts:", JSON.stringify(counts));
-const rare = counts.slice(0, 3).map(([t]) => t);
+// Only terms nearly as rare as the rarest: a common word would flood the search.
+const rarest = counts.length ? counts[0][1] : 0;
+const rare = counts.filter(([, n]) => n <= Math.max(50, rarest * 10)).slice(0, 3).map(([t]) => t);
 const pattern = new RegExp(rare.map((t) => esc(stem(t))).join("|"), "i");
 let candidates = [];
 for (const d of docs) {
