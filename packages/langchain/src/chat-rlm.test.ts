@@ -113,7 +113,7 @@ describe("ChatRLM in LCEL chains", () => {
     expect(inner.filter((e) => e.tags?.includes("rlm:root"))).toHaveLength(2);
     expect(inner.filter((e) => e.tags?.includes("rlm:sub"))).toHaveLength(2);
     const code = events.find((e) => e.event === "on_custom_event" && e.name === "rlm:code-executed");
-    expect((code?.data as { output: string }).output).toBe("x,x\n");
+    expect((code?.data as { output?: string } | undefined)?.output).toBe("x,x\n");
   });
 
   it("inner model runs are children of the ChatRLM run in the callback tree", async () => {

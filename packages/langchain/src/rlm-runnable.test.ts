@@ -52,7 +52,7 @@ describe("RLMRunnable", () => {
     expect(events.at(-1)?.data.output).toBe("ok");
     const custom = events.filter((e) => e.event === "on_custom_event");
     expect(custom.map((e) => e.name)).toContain("rlm:code-executed");
-    expect((custom.find((e) => e.name === "rlm:code-executed")?.data as { output: string }).output).toBe(
+    expect((custom.find((e) => e.name === "rlm:code-executed")?.data as { output?: string } | undefined)?.output).toBe(
       "sub says hi\n",
     );
     expect(events.filter((e) => e.event === "on_chat_model_start")).toHaveLength(3);
