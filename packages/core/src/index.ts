@@ -47,6 +47,8 @@ export {
   type LanguageModel,
   type TokenUsage,
 } from "./model/language-model.js";
+export type { ContextPath } from "./sandbox/protocol.js";
+export type { ContextAccess } from "./sandbox/sandbox.js";
 export type { ResolvedSettings } from "./settings/resolve-settings.js";
 export type {
   JSONValue,

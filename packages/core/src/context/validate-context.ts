@@ -14,7 +14,11 @@ const NODE_OVERHEAD_BYTES = 48;
  * Checks that `context` is data the sandbox can hold: a string, a number, a boolean, null, or arrays and plain
  * objects of those, without cycles. Throws `RLMInvalidArgumentError` naming the offending path otherwise.
  */
-export function validateContext(context: unknown, hostStringMinChars: number): ContextFootprint {
+export function validateContext(
+  context: unknown,
+  hostStringMinChars: number,
+  hostStringKeys: string[] = [],
+): ContextFootprint {
   const footprint: ContextFootprint = { totalChars: 0, sandboxBytes: 0 };
   const ancestors = new Set<object>();
 
@@ -22,7 +26,12 @@ export function validateContext(context: unknown, hostStringMinChars: number): C
     switch (typeof value) {
       case "string":
         footprint.totalChars += value.length;
-        if (value.length < hostStringMinChars) footprint.sandboxBytes += value.length * 2 + NODE_OVERHEAD_BYTES;
+        if (
+          value.length < hostStringMinChars &&
+          !hostStringKeys.some((k) => path.endsWith(`.${k}`) || path.endsWith(`[${JSON.stringify(k)}]`))
+        ) {
+          footprint.sandboxBytes += value.length * 2 + NODE_OVERHEAD_BYTES;
+        }
         return;
       case "number":
         if (!Number.isFinite(value)) {

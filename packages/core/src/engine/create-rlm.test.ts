@@ -104,6 +104,30 @@ describe("createRLM: the loop", () => {
   });
 });
 
+describe("createRLM: context access (provenance)", () => {
+  it("reports which host-backed texts the run read, and how much", async () => {
+    const docs = [
+      { id: "a", text: "apples are red" },
+      { id: "b", text: "bananas are yellow" },
+      { id: "c", text: "cherries are red too" },
+    ];
+    const model = createScriptedModel({
+      replies: [
+        codeReply(
+          "const red = context.filter(d => d.text.includes('red')).map(d => d.text.slice(0, 6)); FINAL(red.join(','))",
+        ),
+      ],
+    });
+    const result = await createRLM({ model, sandbox: { hostStringKeys: ["text"] } }).run({ query: "q", context: docs });
+    expect(result.answer).toBe("apples,cherri");
+    const byPath = Object.fromEntries(result.contextAccess.map((a) => [a.path.join("."), a]));
+    expect(byPath["0.text"]).toMatchObject({ charsRead: 6, hits: 1, operations: 2 });
+    expect(byPath["1.text"]).toMatchObject({ charsRead: 0, hits: 0, operations: 1 });
+    expect(byPath["2.text"]).toMatchObject({ charsRead: 6, hits: 1, operations: 2 });
+    expect(model.calls[0]?.messages[0]?.content).toContain("(and every `text` field)");
+  });
+});
+
 describe("createRLM: tools", () => {
   it("calls host tools from code with JSON arguments, and describes them to the root model", async () => {
     const seen: unknown[] = [];

@@ -110,6 +110,7 @@ export function createRLM(settings: RLMSettings): RLM {
         usage: budget.snapshot(),
         trajectory: recorder.snapshot(),
         durationMs,
+        contextAccess: outcome.contextAccess ?? [],
       };
       deliver({ ...finish, result });
       return result;
@@ -180,7 +181,7 @@ function checkInput(
       message: `expected an AbortSignal, got ${describe(signal)}.`,
     });
   }
-  const footprint = validateContext(context, settings.sandbox.hostStringMinChars);
+  const footprint = validateContext(context, settings.sandbox.hostStringMinChars, settings.sandbox.hostStringKeys);
   const allowed = Math.floor(settings.sandbox.memoryLimitBytes / 2);
   if (footprint.sandboxBytes > allowed) {
     const mb = (n: number) => `${(n / (1024 * 1024)).toFixed(1)} MB`;

@@ -1,3 +1,4 @@
+import type { ContextAccess } from "../sandbox/sandbox.js";
 import type { Trajectory } from "../trajectory/trajectory-types.js";
 
 /**
@@ -27,4 +28,9 @@ export interface RLMResult {
   usage: RLMUsage & { byModel: Record<string, RLMUsage> };
   trajectory: Trajectory;
   durationMs: number;
+  /**
+   * What the root run read of its context's host-backed texts (strings of `sandbox.hostStringMinChars`+ characters
+   * and strings under `sandbox.hostStringKeys`): provenance, e.g. which documents an answer came from.
+   */
+  contextAccess: ContextAccess[];
 }

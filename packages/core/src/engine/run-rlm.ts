@@ -7,7 +7,7 @@ import type { RLMEvent } from "../events/rlm-event.js";
 import { DEFAULT_STACK_LIMIT_BYTES, MAX_TRANSCRIPT_REPLY_CHARS } from "../limits.js";
 import type { ChatMessage } from "../model/language-model.js";
 import { truncateMiddle } from "../sandbox/output-buffer.js";
-import { type CellResult, Sandbox } from "../sandbox/sandbox.js";
+import { type CellResult, type ContextAccess, Sandbox } from "../sandbox/sandbox.js";
 import type { ResolvedSettings } from "../settings/resolve-settings.js";
 import { callModel, type ModelReply } from "./call-model.js";
 import { findProseFinal, parseResponse } from "./parse-response.js";
@@ -38,6 +38,7 @@ export interface RunRequest {
 
 export interface RunOutcome {
   runId: string;
+  contextAccess?: ContextAccess[];
   answer: string;
   value?: unknown;
   stopReason: StopReason;
@@ -128,6 +129,7 @@ export async function runRLM(tree: RunTree, request: RunRequest): Promise<RunOut
               ...(tool.description ? { description: tool.description } : {}),
             })),
             hostStringMinChars: settings.sandbox.hostStringMinChars,
+            hostStringKeys: settings.sandbox.hostStringKeys,
             maxOutputChars: settings.sandbox.maxOutputChars,
           }),
         },
@@ -258,15 +260,17 @@ export async function runRLM(tree: RunTree, request: RunRequest): Promise<RunOut
   };
   let outcome: RunOutcome;
   let leak: string | undefined;
+  let access: ContextAccess[] = [];
   try {
     outcome = await drive();
   } finally {
     const sandbox = await sandboxReady.catch(() => undefined);
+    access = sandbox?.contextAccess() ?? [];
     leak = (await sandbox?.dispose())?.leak;
   }
   // Only QuickJS's debug build reports leaks; in tests of the engine a leak must fail loudly.
   if (leak) throw new RLMSandboxError({ message: `the sandbox leaked QuickJS handles: ${leak}` });
-  return outcome;
+  return { ...outcome, contextAccess: access };
 }
 
 function renderCell(cell: CellResult, index: number, count: number): string {

@@ -6,6 +6,7 @@ export interface PromptSettings {
   maxDepth: number;
   tools: Array<{ name: string; description?: string }>;
   hostStringMinChars: number;
+  hostStringKeys: string[];
   maxOutputChars: number;
 }
 
@@ -29,7 +30,7 @@ export function buildSystemPrompt(s: PromptSettings): string {
 Reply with JavaScript in fenced blocks: \`\`\`js ... \`\`\`. Every block in your reply runs, in order, in a persistent REPL (QuickJS, modern ECMAScript). You then see what the code printed and the value of its last expression, truncated to ${s.maxOutputChars.toLocaleString("en-US")} characters. Variables and functions you declare persist into later turns, and you may declare a name again. Top-level \`await\` works.
 
 ## The REPL
-- \`context\`: the data (see its description below). Strings of ${s.hostStringMinChars.toLocaleString("en-US")} characters or more are \`Text\` objects (\`typeof\` is "object") that behave like strings and run natively fast: \`length\`, \`slice\`, \`indexOf\`, \`includes\`, \`search\`, \`match\` (with a /g regex: all matches), \`matchAll\`, \`split\`, \`replace\`, \`startsWith\`, \`toLowerCase\`, ..., plus \`count(pattern)\`, \`grep(pattern, { context: chars, max })\` (matching lines with line numbers and index), \`chunks(sizeChars, overlapChars?)\` and \`lines()\`. \`String(text)\` copies it into a plain string (slow for huge texts; avoid).
+- \`context\`: the data (see its description below). Strings of ${s.hostStringMinChars.toLocaleString("en-US")} characters or more${s.hostStringKeys.length ? ` (and every ${s.hostStringKeys.map((k) => `\`${k}\``).join("/")} field)` : ""} are \`Text\` objects (\`typeof\` is "object") that behave like strings and run natively fast: \`length\`, \`slice\`, \`indexOf\`, \`includes\`, \`search\`, \`match\` (with a /g regex: all matches), \`matchAll\`, \`split\`, \`replace\`, \`startsWith\`, \`toLowerCase\`, ..., plus \`count(pattern)\`, \`grep(pattern, { context: chars, max })\` (matching lines with line numbers and index), \`chunks(sizeChars, overlapChars?)\` and \`lines()\`. \`String(text)\` copies it into a plain string (slow for huge texts; avoid).
 - \`await llm_query(prompt)\`: asks a language model; returns its answer as a string. It can read about 100,000 characters at once, so give it chunks, not the whole context.
 - \`await llm_query_batched(prompts)\`: asks about many prompts concurrently; returns answers in order (a failed prompt gives an Error in its place). \`await Promise.all(list.map(x => llm_query(...)))\` is concurrent too.
 - ${recursion}${tools}

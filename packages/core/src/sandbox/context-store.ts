@@ -1,3 +1,5 @@
+import type { ContextPath, TextAccessDelta } from "./protocol.js";
+
 /**
  * Holds the run's `context` in the sandbox worker's own (V8) memory. Strings of at least `minChars` characters stay
  * here and reach QuickJS as host-backed `Text` objects whose methods run natively; everything else is sent in as a
@@ -5,31 +7,76 @@
  */
 export class ContextStore {
   private readonly texts: string[] = [];
+  /** Where each text sits in the context. */
+  readonly paths: ContextPath[] = [];
+  private readonly access = new Map<number, TextAccessDelta>();
   private readonly regexCache = new Map<string, RegExp>();
-  /** JSON of the context with large strings replaced by `{ "$rlmText": id, "length": n }`. */
+  /** JSON of the context with host-backed strings replaced by `{ "$rlmText": id, "length": n }`. */
   readonly skeletonJSON: string;
 
-  constructor(context: unknown, minChars: number) {
-    this.skeletonJSON = JSON.stringify(this.extract(context, minChars));
+  constructor(context: unknown, minChars: number, keys: string[] = []) {
+    this.skeletonJSON = JSON.stringify(this.extract(context, { minChars, keys: new Set(keys) }, []));
   }
 
-  private extract(value: unknown, minChars: number): unknown {
+  /** Reads since the last call, and resets the count. */
+  takeAccess(): TextAccessDelta[] {
+    const deltas = [...this.access.values()];
+    this.access.clear();
+    return deltas;
+  }
+
+  private extract(value: unknown, rule: { minChars: number; keys: Set<string> }, path: ContextPath): unknown {
     if (typeof value === "string") {
-      if (value.length < minChars) return value;
+      const key = path[path.length - 1];
+      if (value.length < rule.minChars && !(typeof key === "string" && rule.keys.has(key))) return value;
       this.texts.push(value);
+      this.paths.push(path);
       return { $rlmText: this.texts.length - 1, length: value.length };
     }
-    if (Array.isArray(value)) return value.map((v) => this.extract(v, minChars));
+    if (Array.isArray(value)) return value.map((v, i) => this.extract(v, rule, [...path, i]));
     if (value !== null && typeof value === "object") {
       const out: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(value)) out[k] = this.extract(v, minChars);
+      for (const [k, v] of Object.entries(value)) out[k] = this.extract(v, rule, [...path, k]);
       return out;
     }
     return value;
   }
 
+  /** Counts what an operation gave the sandbox: characters returned, matches found. */
+  private record(id: number, op: string, result: string | number | boolean | undefined): void {
+    let entry = this.access.get(id);
+    if (entry === undefined) {
+      entry = [id, 0, 0, 0];
+      this.access.set(id, entry);
+    }
+    entry[3]++;
+    if (typeof result === "string") {
+      if (op === "match" || op === "matchAll" || op === "grep" || op === "split" || op === "chunks") {
+        const found = JSON.parse(result) as unknown;
+        const count = Array.isArray(found) ? found.length : found === null ? 0 : 1;
+        entry[2] += op === "split" || op === "chunks" ? 0 : count;
+        if (count > 0) entry[1] += result.length;
+      } else {
+        entry[1] += result.length;
+      }
+    } else if (typeof result === "number") {
+      if (
+        op === "count" ? result > 0 : op === "search" || op === "indexOf" || op === "lastIndexOf" ? result >= 0 : false
+      )
+        entry[2]++;
+    } else if (result === true) {
+      entry[2]++;
+    }
+  }
+
   /** Runs one `Text` method natively. Arguments are primitives from the guest. Throws guest-visible errors. */
   op(id: number, op: string, args: unknown[]): string | number | boolean | undefined {
+    const result = this.run(id, op, args);
+    this.record(id, op, result);
+    return result;
+  }
+
+  private run(id: number, op: string, args: unknown[]): string | number | boolean | undefined {
     const text = this.texts[id];
     if (text === undefined) throw new RangeError(`unknown text #${id}`);
     switch (op) {

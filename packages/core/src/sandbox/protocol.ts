@@ -9,6 +9,7 @@ export interface WorkerInit {
   stepTimeoutMs: number;
   maxOutputChars: number;
   hostStringMinChars: number;
+  hostStringKeys: string[];
   toolNames: string[];
   /** Use quickjs-emscripten's debug build, which reports leaked handles on dispose. */
   debug: boolean;
@@ -30,7 +31,14 @@ export interface CellOutcome {
   final?: { answer: string; json?: string };
   /** CPU time spent running JavaScript in this cell. */
   cpuMs: number;
+  /** Reads of host-backed texts during this cell: `[text id, characters returned, matches found, operations]`. */
+  textAccess?: TextAccessDelta[];
 }
+
+export type TextAccessDelta = [id: number, chars: number, hits: number, operations: number];
+
+/** Where a host-backed text sits in the context: object keys and array indices from the root. */
+export type ContextPath = Array<string | number>;
 
 /** Host to worker. A worker hosts many sandboxes; every message but `ping` names one. */
 export type HostMessage =
@@ -44,7 +52,7 @@ export type HostMessage =
 
 /** Worker to host. */
 export type WorkerMessage =
-  | { type: "ready"; sandboxId: number }
+  | { type: "ready"; sandboxId: number; textPaths: ContextPath[] }
   | { type: "init-error"; sandboxId: number; error: SerializedError }
   | {
       type: "call";

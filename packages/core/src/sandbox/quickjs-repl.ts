@@ -74,6 +74,8 @@ export class QuickJSRepl {
     private readonly vm: QuickJSContext,
     private readonly send: (message: ReplMessage) => void,
     private readonly format: QuickJSHandle,
+    /** The context's host-backed texts. */
+    readonly store: ContextStore,
   ) {}
 
   static async create(init: WorkerInit, send: (message: ReplMessage) => void): Promise<QuickJSRepl> {
@@ -82,7 +84,7 @@ export class QuickJSRepl {
     runtime.setMemoryLimit(init.memoryLimitBytes);
     runtime.setMaxStackSize(init.stackLimitBytes);
     const vm = runtime.newContext();
-    const store = new ContextStore(init.context, init.hostStringMinChars);
+    const store = new ContextStore(init.context, init.hostStringMinChars, init.hostStringKeys);
     let repl: QuickJSRepl | undefined;
     const host = vm.newObject();
     vm.newFunction("call", (kind, name, args) => {
@@ -127,7 +129,7 @@ export class QuickJSRepl {
     const format = vm.getProp(api, "format");
     api.dispose();
 
-    repl = new QuickJSRepl(init, runtime, vm, send, format);
+    repl = new QuickJSRepl(init, runtime, vm, send, format, store);
     runtime.setInterruptHandler(() => repl?.shouldInterrupt() ?? false);
     return repl;
   }
@@ -292,6 +294,7 @@ export class QuickJSRepl {
       outputChars: rendered.totalChars,
       truncated: rendered.truncated,
       cpuMs: Math.round(cell.cpuMs * 1000) / 1000,
+      textAccess: this.store.takeAccess(),
       ...(error ? { error } : {}),
       ...(cell.final ? { final: cell.final } : {}),
     };

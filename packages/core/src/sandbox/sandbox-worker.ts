@@ -48,7 +48,7 @@ port.on("message", (message: HostMessage) => {
       QuickJSRepl.create(message.init, sender(sandboxId)).then(
         (repl) => {
           repls.set(sandboxId, repl);
-          post({ type: "ready", sandboxId });
+          post({ type: "ready", sandboxId, textPaths: repl.store.paths });
         },
         (error: unknown) => post({ type: "init-error", sandboxId, error: serialize(error) }),
       );

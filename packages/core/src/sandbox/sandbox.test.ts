@@ -11,6 +11,7 @@ const options = (overrides: Partial<SandboxOptions> = {}): SandboxOptions => ({
   stepTimeoutMs: 2_000,
   maxOutputChars: 10_000,
   hostStringMinChars: 100_000,
+  hostStringKeys: [],
   toolNames: [],
   workerHeapMb: 256,
   onCall: async (call) => `answer to ${String(call.args[0])}`,

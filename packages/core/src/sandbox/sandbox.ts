@@ -1,6 +1,13 @@
 import { RLMSandboxError } from "../errors/sandbox-error.js";
 import { SANDBOX_WATCHDOG_GRACE_MS } from "../limits.js";
-import type { CellOutcome, SandboxCallKind, SerializedError, WorkerInit, WorkerMessage } from "./protocol.js";
+import type {
+  CellOutcome,
+  ContextPath,
+  SandboxCallKind,
+  SerializedError,
+  WorkerInit,
+  WorkerMessage,
+} from "./protocol.js";
 import { type PooledWorker, type SandboxWorkerPool, sandboxWorkerPool } from "./worker-pool.js";
 
 /** A host call made by model code: `llm_query`, `llm_query_batched`, `rlm_query` or a user tool. */
@@ -23,6 +30,18 @@ export interface SandboxOptions extends Omit<WorkerInit, "debug"> {
   debug?: boolean;
   /** The worker pool to run in; the process-wide one by default. */
   pool?: SandboxWorkerPool;
+}
+
+/** How much of one host-backed text of the context a run read. */
+export interface ContextAccess {
+  /** Where the text sits in the context: keys and indices from the root (`[]` for a string context). */
+  path: ContextPath;
+  /** Characters the code got back from it (slices, matches, whole reads). */
+  charsRead: number;
+  /** Matches found in it (search hits, `includes` that were true, regex matches). */
+  hits: number;
+  /** Operations run on it. */
+  operations: number;
 }
 
 /** What a cell produced, as the engine sees it. */
@@ -49,6 +68,8 @@ export class Sandbox implements AsyncDisposable {
   private pingId = 0;
   private pendingInit: { resolve: () => void; reject: (error: unknown) => void } | undefined;
   private pendingDispose: ((leak: string | undefined) => void) | undefined;
+  private textPaths: ContextPath[] = [];
+  private readonly access = new Map<number, ContextAccess>();
 
   private constructor(private readonly options: SandboxOptions) {}
 
@@ -116,6 +137,11 @@ export class Sandbox implements AsyncDisposable {
     return leak === undefined || !this.options.debug ? {} : { leak };
   }
 
+  /** Reads of the context's host-backed texts so far, by text. */
+  contextAccess(): ContextAccess[] {
+    return [...this.access.values()].map((a) => ({ ...a, path: [...a.path] }));
+  }
+
   async [Symbol.asyncDispose](): Promise<void> {
     await this.dispose();
   }
@@ -151,6 +177,7 @@ export class Sandbox implements AsyncDisposable {
   private onMessage(message: WorkerMessage): void {
     switch (message.type) {
       case "ready":
+        this.textPaths = message.textPaths;
         this.pendingInit?.resolve();
         return;
       case "init-error":
@@ -171,6 +198,7 @@ export class Sandbox implements AsyncDisposable {
         }
         return;
       case "cell-result":
+        this.recordAccess(message.outcome);
         if (message.fatal) this.forgetPlacement();
         if (this.cellWaiter?.cellId === message.cellId) this.cellWaiter.settle(message.outcome, message.fatal);
         return;
@@ -183,6 +211,18 @@ export class Sandbox implements AsyncDisposable {
         const unknown: never = message;
         throw new Error(`unknown worker message ${JSON.stringify(unknown)}`);
       }
+    }
+  }
+
+  private recordAccess(outcome: CellOutcome): void {
+    for (const [id, chars, hits, operations] of outcome.textAccess ?? []) {
+      const path = this.textPaths[id];
+      if (path === undefined) continue;
+      const entry = this.access.get(id) ?? { path, charsRead: 0, hits: 0, operations: 0 };
+      entry.charsRead += chars;
+      entry.hits += hits;
+      entry.operations += operations;
+      this.access.set(id, entry);
     }
   }
 

@@ -35,6 +35,7 @@ export interface ResolvedSettings {
     stepTimeoutMs: number;
     maxOutputChars: number;
     hostStringMinChars: number;
+    hostStringKeys: string[];
     debug: boolean;
   };
   tools: Record<string, RLMToolDefinition>;
@@ -71,7 +72,14 @@ const SETTING_KEYS = [
   "tools",
   "onEvent",
 ];
-const SANDBOX_KEYS = ["memoryLimitBytes", "stepTimeoutMs", "maxOutputChars", "hostStringMinChars", "debug"];
+const SANDBOX_KEYS = [
+  "memoryLimitBytes",
+  "stepTimeoutMs",
+  "maxOutputChars",
+  "hostStringMinChars",
+  "hostStringKeys",
+  "debug",
+];
 const MIN_MEMORY_LIMIT_BYTES = 8 * 1024 * 1024;
 
 /** Checks `createRLM` settings and fills in defaults. Throws `RLMInvalidArgumentError` naming the bad field. */
@@ -133,11 +141,23 @@ export function resolveSettings(settings: RLMSettings): ResolvedSettings {
         DEFAULT_HOST_STRING_MIN_CHARS,
         1,
       ),
+      hostStringKeys: stringList(sandbox.hostStringKeys, "sandbox.hostStringKeys"),
       debug: sandbox.debug === true,
     },
     tools: checkTools(settings.tools),
     onEvent: settings.onEvent,
   };
+}
+
+function stringList(value: unknown, field: string): string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value) || value.some((v) => typeof v !== "string")) {
+    throw new RLMInvalidArgumentError({
+      argument: field,
+      message: `expected an array of strings (object keys), got ${describe(value)}.`,
+    });
+  }
+  return value as string[];
 }
 
 function checkModel(value: unknown, field: string): LanguageModel {

@@ -29,6 +29,11 @@ export interface RLMSandboxSettings {
   maxOutputChars?: number;
   /** Strings in `context` at least this long stay in host memory as `Text` objects. Default 100,000. */
   hostStringMinChars?: number;
+  /**
+   * Strings under these object keys are `Text` objects whatever their length (e.g. `["text"]` for an array of
+   * documents), so reads of them are counted in `result.contextAccess`. Default none.
+   */
+  hostStringKeys?: string[];
   /** Run QuickJS's debug build (slower), which reports leaked handles. For tests of the engine itself. */
   debug?: boolean;
 }
