@@ -1,4 +1,3 @@
-import { HumanMessage } from "@langchain/core/messages";
 import { RunnableLambda } from "@langchain/core/runnables";
 import { FakeListChatModel } from "@langchain/core/utils/testing";
 import { ChatOpenAI } from "@langchain/openai";
@@ -25,7 +24,7 @@ describe("RLMRunnable", () => {
   });
 
   it("batch, stream and pipe work like any Runnable", async () => {
-    const model = createScriptedModel({ replies: (r) => js(`FINAL(String(context.length))`) });
+    const model = createScriptedModel({ replies: (_r) => js(`FINAL(String(context.length))`) });
     const rlm = new RLMRunnable({ model });
     expect(
       await rlm.batch([

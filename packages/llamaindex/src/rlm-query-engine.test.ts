@@ -71,7 +71,7 @@ afterEach(() => {
 
 describe("RLMQueryEngine", () => {
   it("answers over documents held as { id, text, metadata }; sourceNodes are only the nodes the run read", async () => {
-    const llm = new ScriptedLLM((params, i) =>
+    const llm = new ScriptedLLM((_params, i) =>
       i === 0
         ? js(
             "print(context.map(d => d.id + ':' + d.metadata.file).join(' '))\nconst hit = context.find(d => d.text.includes('oxidised'));\nconst answer = hit.text.slice(22);\nFINAL(answer)",
