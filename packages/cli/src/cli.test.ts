@@ -140,4 +140,39 @@ describe("rlm CLI", () => {
       await server.close();
     }
   });
+
+  it("rlm view serves the viewer and the trajectory on 127.0.0.1, and refuses files that are not trajectories", async () => {
+    const dir = await documentsDir();
+    const trajectoryPath = join(dir, "run.json");
+    await rlm([
+      "ask",
+      "Who is the treasurer?",
+      "--context",
+      join(dir, "letters"),
+      "--trajectory",
+      trajectoryPath,
+      "--quiet",
+    ]);
+    let page = "";
+    let served = "";
+    const run = await rlm(["view", trajectoryPath, "--port", "0"], {}, (child) => {
+      let out = "";
+      child.stdout?.on("data", async (c: Buffer) => {
+        out += c.toString();
+        const url = /Trajectory viewer: (\S+)/.exec(out)?.[1];
+        if (!url || page) return;
+        page = await (await fetch(url)).text();
+        served = await (await fetch(new URL("/trajectory.json", url))).text();
+        child.kill("SIGINT");
+      });
+    });
+    expect(run.code).toBe(0);
+    expect(page).toContain("rlm trajectory viewer");
+    expect(served).toBe(await readFile(trajectoryPath, "utf8"));
+
+    await writeFile(join(dir, "other.json"), JSON.stringify({ hello: "world" }));
+    const refused = await rlm(["view", join(dir, "other.json")]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain("is not an rlm trajectory");
+  });
 });

@@ -5,6 +5,7 @@ import { CLIUsageError } from "./usage-error.js";
 export const USAGE = `Usage:
   rlm ask "<question>" --context <file|dir|glob|-> [options]
   rlm demo [options]          ask questions about a generated 1M-token document set
+  rlm view <trajectory.json>  see a run as a call tree and a timeline, in your browser [--port <n>]
   rlm --help | --version
 
 Models (an OpenAI-compatible server; without one, the offline demo model runs):
@@ -25,7 +26,10 @@ Output:
   --size-chars <n>      (demo) size of the generated document set; default 4,400,000 (about 1.1M tokens)`;
 
 export interface CLIOptions {
-  command: "ask" | "demo" | "help" | "version";
+  command: "ask" | "demo" | "view" | "help" | "version";
+  /** `view`: the trajectory file, and the port to serve on (0: any free port). */
+  file?: string;
+  port?: number;
   query?: string;
   context?: string;
   model?: string;
@@ -65,8 +69,9 @@ export function parseCLIArgs(argv: string[]): CLIOptions {
   if (values.help) return base("help", values);
   const [command, ...rest] = positionals;
   if (command === undefined) return base("help", values);
-  if (command !== "ask" && command !== "demo")
-    throw new CLIUsageError(`unknown command "${command}"; expected "ask" or "demo".`);
+  if (command !== "ask" && command !== "demo" && command !== "view") {
+    throw new CLIUsageError(`unknown command "${command}"; expected "ask", "demo" or "view".`);
+  }
   const options = base(command, values);
   if (command === "ask") {
     if (rest.length !== 1 || !rest[0]?.trim())
@@ -75,6 +80,13 @@ export function parseCLIArgs(argv: string[]): CLIOptions {
       throw new CLIUsageError("rlm ask needs --context <file|dir|glob|-> (use - for standard input).");
     options.query = rest[0];
     options.context = values.context;
+  } else if (command === "view") {
+    if (rest.length !== 1) throw new CLIUsageError("rlm view takes one trajectory file: rlm view run.json.");
+    options.file = rest[0] as string;
+    const port = values.port === undefined ? 0 : Number(values.port);
+    if (!Number.isInteger(port) || port < 0 || port > 65535)
+      throw new CLIUsageError(`--port expects a port number, got "${String(values.port)}".`);
+    options.port = port;
   } else if (rest.length > 0) {
     throw new CLIUsageError(`rlm demo takes no arguments, got "${rest.join(" ")}".`);
   }
@@ -95,6 +107,7 @@ function parse(argv: string[]) {
       json: { type: "boolean", default: false },
       quiet: { type: "boolean", short: "q", default: false },
       trajectory: { type: "string" },
+      port: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
       version: { type: "boolean", short: "v", default: false },
       ...Object.fromEntries(Object.keys(NUMERIC).map((k) => [k, { type: "string" as const }])),

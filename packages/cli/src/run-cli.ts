@@ -15,6 +15,7 @@ import { type CLIOptions, parseCLIArgs, USAGE } from "./parse-cli-args.js";
 import { ProgressView } from "./progress-view.js";
 import { resolveModels } from "./resolve-models.js";
 import { CLIUsageError } from "./usage-error.js";
+import { viewTrajectory } from "./view-trajectory.js";
 
 export interface CLIEnvironment {
   stdout: NodeJS.WriteStream;
@@ -44,6 +45,22 @@ export async function runCLI(argv: string[], io: CLIEnvironment): Promise<number
     const pkg = createRequire(import.meta.url)("../package.json") as { version: string };
     io.stdout.write(`${pkg.version}\n`);
     return 0;
+  }
+  if (options.command === "view") {
+    try {
+      await viewTrajectory(options.file as string, {
+        port: options.port ?? 0,
+        ...(io.signal ? { signal: io.signal } : {}),
+        onListening: (url) => io.stdout.write(`Trajectory viewer: ${url}\n(Ctrl-C to stop)\n`),
+      });
+      return 0;
+    } catch (error) {
+      if (error instanceof CLIUsageError) {
+        io.stderr.write(`${error.message}\n`);
+        return 2;
+      }
+      throw error;
+    }
   }
   let progress = new ProgressView(io.stderr, false);
   try {

@@ -1,6 +1,7 @@
 import type { Budget } from "../budget/budget.js";
 import type { Semaphore } from "../budget/semaphore.js";
 import { RLMModelError } from "../errors/model-error.js";
+import { epochMs } from "../events/epoch-ms.js";
 import { RETRY_BASE_DELAY_MS, RETRY_MAX_DELAY_MS } from "../limits.js";
 import type { ChatMessage, LanguageModel, TokenUsage } from "../model/language-model.js";
 
@@ -19,7 +20,11 @@ export interface CallModelOptions {
 export interface ModelReply {
   text: string;
   usage: TokenUsage;
+  /** Time of the successful request itself. */
   durationMs: number;
+  /** When the successful request went out (after any wait for a concurrency permit) and came back: epoch ms. */
+  requestStartedAt: number;
+  requestEndedAt: number;
 }
 
 /**
@@ -37,6 +42,7 @@ export async function callModel(options: CallModelOptions): Promise<ModelReply> 
     signal.throwIfAborted();
     budget.takeCall(model.modelId);
     const release = await options.semaphore.acquire(signal);
+    const requestStartedAt = epochMs();
     // One controller per request: it fires on the caller's signal or on the request's own timeout. (Cheaper than
     // AbortSignal.any on this hot path.)
     const request = new AbortController();
@@ -49,11 +55,14 @@ export async function callModel(options: CallModelOptions): Promise<ModelReply> 
     }, options.modelTimeoutMs);
     const started = performance.now();
     let outcome: { ok: true; value: unknown } | { ok: false; error: unknown };
+    let requestEndedAt = 0;
     try {
       outcome = { ok: true, value: await model.generate({ messages, signal: request.signal }) };
     } catch (error) {
       outcome = { ok: false, error };
     } finally {
+      // Taken before the permit is released, so the next request in line always starts after it.
+      requestEndedAt = epochMs();
       clearTimeout(timer);
       signal.removeEventListener("abort", onAbort);
       release();
@@ -72,7 +81,7 @@ export async function callModel(options: CallModelOptions): Promise<ModelReply> 
       }
       const usage = normaliseUsage(result.usage) ?? estimateUsage(messages, result.text);
       budget.recordUsage(model.modelId, usage);
-      return { text: result.text, usage, durationMs: performance.now() - started };
+      return { text: result.text, usage, durationMs: performance.now() - started, requestStartedAt, requestEndedAt };
     }
     if (signal.aborted) throw signal.reason;
     const cause = timedOut ? request.signal.reason : outcome.error;

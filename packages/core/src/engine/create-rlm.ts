@@ -4,6 +4,7 @@ import { Semaphore } from "../budget/semaphore.js";
 import { validateContext } from "../context/validate-context.js";
 import { RLMAbortedError } from "../errors/aborted-error.js";
 import { RLMInvalidArgumentError } from "../errors/invalid-argument-error.js";
+import { epochMs } from "../events/epoch-ms.js";
 import type { RLMEvent, RunFinishEvent } from "../events/rlm-event.js";
 import { describe, type ResolvedSettings, resolveSettings } from "../settings/resolve-settings.js";
 import type { RLMRunInput, RLMSettings } from "../settings/rlm-settings.js";
@@ -95,7 +96,7 @@ export function createRLM(settings: RLMSettings): RLM {
         type: "run-finish",
         runId: outcome.runId,
         depth: 0,
-        timestamp: Date.now(),
+        timestamp: epochMs(),
         answer: outcome.answer,
         stopReason: outcome.stopReason,
         iterations: outcome.iterations,

@@ -3,6 +3,7 @@ import type { Semaphore } from "../budget/semaphore.js";
 import { describeContext } from "../context/describe-context.js";
 import { RLMBudgetExceededError } from "../errors/budget-exceeded-error.js";
 import { RLMSandboxError } from "../errors/sandbox-error.js";
+import { epochMs } from "../events/epoch-ms.js";
 import type { RLMEvent } from "../events/rlm-event.js";
 import { DEFAULT_STACK_LIMIT_BYTES, MAX_TRANSCRIPT_REPLY_CHARS } from "../limits.js";
 import type { ChatMessage } from "../model/language-model.js";
@@ -64,8 +65,8 @@ const FORCE_FINAL_PROMPT =
 export async function runRLM(tree: RunTree, request: RunRequest): Promise<RunOutcome> {
   const { settings, budget } = tree;
   const runId = tree.nextId("run");
-  const startedAt = Date.now();
-  const base = () => ({ runId, depth: request.depth, timestamp: Date.now() });
+  const startedAt = epochMs();
+  const base = () => ({ runId, depth: request.depth, timestamp: epochMs() });
   const description = describeContext(request.context);
   tree.emit({
     type: "run-start",
@@ -85,7 +86,7 @@ export async function runRLM(tree: RunTree, request: RunRequest): Promise<RunOut
     if (final?.json !== undefined) outcome.value = JSON.parse(final.json);
     // The root's run-finish is emitted by createRLM, with the complete result.
     if (request.depth > 0)
-      tree.emit({ type: "run-finish", ...base(), answer, stopReason, iterations, durationMs: Date.now() - startedAt });
+      tree.emit({ type: "run-finish", ...base(), answer, stopReason, iterations, durationMs: epochMs() - startedAt });
     return outcome;
   };
   const stopForBudget = (): RunOutcome => {
@@ -170,7 +171,7 @@ export async function runRLM(tree: RunTree, request: RunRequest): Promise<RunOut
       };
       const execute = async (code: string, block: number): Promise<CellResult> => {
         const ready = await sandboxReady;
-        const startedAt = Date.now();
+        const startedAt = epochMs();
         const cell = await ready.execute(code, tree.signal);
         tree.emit({
           type: "code-executed",

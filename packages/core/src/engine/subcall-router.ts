@@ -1,6 +1,7 @@
 import { setMaxListeners } from "node:events";
 import { callModel } from "../engine/call-model.js";
 import { RLMInvalidArgumentError } from "../errors/invalid-argument-error.js";
+import { epochMs } from "../events/epoch-ms.js";
 import type { SubcallKind } from "../events/rlm-event.js";
 import type { TokenUsage } from "../model/language-model.js";
 import { toSerializedErrorMarker } from "../sandbox/protocol.js";
@@ -80,8 +81,8 @@ export class SubcallRouter {
         onRetry: (retry) => this.tree.emit({ type: "model-retry", ...this.base(), callId, ...retry }),
       });
       cache?.set(modelId, prompt, reply);
-      const { text, usage } = await reply;
-      return { response: text, usage, cached: false };
+      const { text, usage, requestStartedAt, requestEndedAt } = await reply;
+      return { response: text, usage, cached: false, request: { requestStartedAt, requestEndedAt } };
     });
     return result.response;
   }
@@ -138,7 +139,15 @@ export class SubcallRouter {
   }
 
   /** Reports a sub-call's start and end around `work`, which returns the text answer (and the tool value). */
-  private async track<T extends { response: string; cached: boolean; usage?: TokenUsage; value?: unknown }>(
+  private async track<
+    T extends {
+      response: string;
+      cached: boolean;
+      usage?: TokenUsage;
+      value?: unknown;
+      request?: { requestStartedAt: number; requestEndedAt: number };
+    },
+  >(
     kind: SubcallKind,
     target: string,
     prompt: string,
@@ -167,6 +176,7 @@ export class SubcallRouter {
         ok: true,
         response: result.response,
         ...(result.usage ? { usage: result.usage } : {}),
+        ...(result.request ?? {}),
         cached: result.cached,
         durationMs: performance.now() - started,
       });
@@ -187,6 +197,6 @@ export class SubcallRouter {
   }
 
   private base() {
-    return { runId: this.run.runId, depth: this.run.depth, timestamp: Date.now() };
+    return { runId: this.run.runId, depth: this.run.depth, timestamp: epochMs() };
   }
 }

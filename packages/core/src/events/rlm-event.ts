@@ -95,6 +95,12 @@ export interface SubcallEndEvent extends RLMEventBase {
   usage?: TokenUsage;
   cached: boolean;
   durationMs: number;
+  /**
+   * For model sub-calls: when the request actually went out (after any wait for a concurrency permit) and came
+   * back, in epoch ms. At most `concurrency` such windows overlap.
+   */
+  requestStartedAt?: number;
+  requestEndedAt?: number;
 }
 
 export interface FinalAnswerEvent extends RLMEventBase {

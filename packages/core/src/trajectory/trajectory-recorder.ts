@@ -96,6 +96,8 @@ export class TrajectoryRecorder {
         if (event.response !== undefined) call.response = event.response;
         if (event.error !== undefined) call.error = event.error;
         if (event.usage !== undefined) call.usage = event.usage;
+        if (event.requestStartedAt !== undefined) call.requestStartedAt = event.requestStartedAt;
+        if (event.requestEndedAt !== undefined) call.requestEndedAt = event.requestEndedAt;
         return;
       }
       case "code-executed": {

@@ -69,6 +69,9 @@ export interface SubcallTrace {
   startedAt: number;
   endedAt?: number;
   durationMs?: number;
+  /** When the model request itself went out and came back (after any wait for a concurrency permit). */
+  requestStartedAt?: number;
+  requestEndedAt?: number;
   ok?: boolean;
   response?: string;
   error?: string;
