@@ -112,7 +112,7 @@ export function buildModel(trajectory: Trajectory): TrajectoryModel {
       runNode.tokens += tokens;
       const iterationId = `${run.runId}/i${iteration.iteration}`;
       const cellsEnd = iteration.cells.reduce((m, c) => Math.max(m, c.startedAt + c.durationMs), 0);
-      const iterationNode = add({
+      add({
         id: iterationId,
         kind: "iteration",
         parentId: run.runId,
