@@ -14,6 +14,7 @@ import {
   isLanguageModel,
   type JSONValue,
   type LanguageModel,
+  RLM_SETTING_KEYS,
   type RLMResult,
   type RLMSettings,
 } from "@rlm/core";
@@ -147,19 +148,10 @@ export class RLMAgent extends BaseAgent<RLMAgentConfig> {
   }
 }
 
-const RLM_KEYS = new Set([
-  "maxIterations",
-  "maxDepth",
-  "maxLLMCalls",
-  "maxTokens",
-  "timeoutMs",
-  "concurrency",
-  "modelTimeoutMs",
-  "maxRetries",
-  "cache",
-  "sandbox",
-  "tools",
-]);
+/** The RLM's own settings; everything else in the config is the agent's. */
+const RLM_KEYS = new Set<string>(
+  RLM_SETTING_KEYS.filter((key) => key !== "model" && key !== "subModel" && key !== "onEvent"),
+);
 
 function toModel(model: RLMModelInput): LanguageModel {
   return isLanguageModel(model) ? model : fromADK(model);

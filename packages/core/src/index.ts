@@ -38,7 +38,20 @@ export type {
   SubcallKind,
   SubcallStartEvent,
 } from "./events/rlm-event.js";
-export * as limits from "./limits.js";
+export {
+  DEFAULT_CONCURRENCY,
+  DEFAULT_HOST_STRING_MIN_CHARS,
+  DEFAULT_MAX_DEPTH,
+  DEFAULT_MAX_ITERATIONS,
+  DEFAULT_MAX_LLM_CALLS,
+  DEFAULT_MAX_OUTPUT_CHARS,
+  DEFAULT_MAX_RETRIES,
+  DEFAULT_MAX_TOKENS,
+  DEFAULT_MEMORY_LIMIT_BYTES,
+  DEFAULT_MODEL_TIMEOUT_MS,
+  DEFAULT_STEP_TIMEOUT_MS,
+  DEFAULT_TIMEOUT_MS,
+} from "./limits.js";
 export {
   type ChatMessage,
   type GenerateRequest,
@@ -49,7 +62,7 @@ export {
 } from "./model/language-model.js";
 export type { ContextPath } from "./sandbox/protocol.js";
 export type { ContextAccess } from "./sandbox/sandbox.js";
-export type { ResolvedSettings } from "./settings/resolve-settings.js";
+export { type ResolvedSettings, RLM_SETTING_KEYS } from "./settings/resolve-settings.js";
 export type {
   JSONValue,
   RLMRunInput,

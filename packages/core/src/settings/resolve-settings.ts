@@ -56,7 +56,8 @@ export const RESERVED_GLOBALS = [
   "Text",
 ];
 
-const SETTING_KEYS = [
+/** Every key `createRLM` accepts. Integrations use it to tell RLM settings from their framework's own. */
+export const RLM_SETTING_KEYS: readonly (keyof RLMSettings)[] = [
   "model",
   "subModel",
   "maxIterations",
@@ -72,6 +73,7 @@ const SETTING_KEYS = [
   "tools",
   "onEvent",
 ];
+const SETTING_KEYS: readonly string[] = RLM_SETTING_KEYS;
 const SANDBOX_KEYS = [
   "memoryLimitBytes",
   "stepTimeoutMs",
@@ -237,7 +239,7 @@ function checkTools(tools: unknown): Record<string, RLMToolDefinition> {
   return resolved;
 }
 
-function rejectUnknownKeys(object: Record<string, unknown>, known: string[], prefix: string): void {
+function rejectUnknownKeys(object: Record<string, unknown>, known: readonly string[], prefix: string): void {
   for (const key of Object.keys(object)) {
     if (known.includes(key)) continue;
     const lower = key.toLowerCase();
