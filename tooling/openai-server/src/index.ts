@@ -1,3 +1,4 @@
+export { type GeminiTestServer, type RecordedGeminiRequest, startGeminiTestServer } from "./gemini-test-server.js";
 export {
   type InjectedFault,
   type OpenAITestServer,
