@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { ChatMessage, LanguageModel } from "@rlm/core";
+import { readBody, sendJSON } from "./http-helpers.js";
 
 /** A fault to inject into the next request(s) instead of (or before) a normal reply. */
 export type InjectedFault =
@@ -172,21 +173,6 @@ function toChatMessage(m: { role: string; content: unknown }): ChatMessage | und
         ? m.content.map((p: { type?: string; text?: string }) => (p.type === "text" ? (p.text ?? "") : "")).join("")
         : "";
   return { role, content };
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    req.on("error", reject);
-  });
-}
-
-function sendJSON(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
-  res.end(text);
 }
 
 function sendError(res: ServerResponse, status: number, message: string): void {
