@@ -40,12 +40,16 @@ export type TextAccessDelta = [id: number, chars: number, hits: number, operatio
 /** Where a host-backed text sits in the context: object keys and array indices from the root. */
 export type ContextPath = Array<string | number>;
 
+/** The answer to one host call; answers that arrive together travel in one message. */
+export type CallResult =
+  | { callId: number; ok: true; value: unknown }
+  | { callId: number; ok: false; error: SerializedError };
+
 /** Host to worker. A worker hosts many sandboxes; every message but `ping` names one. */
 export type HostMessage =
   | { type: "init"; sandboxId: number; init: WorkerInit }
   | { type: "exec"; sandboxId: number; cellId: number; code: string }
-  | { type: "call-result"; sandboxId: number; callId: number; ok: true; value: unknown }
-  | { type: "call-result"; sandboxId: number; callId: number; ok: false; error: SerializedError }
+  | { type: "call-results"; sandboxId: number; results: CallResult[] }
   | { type: "cancel-cell"; sandboxId: number; cellId: number }
   | { type: "dispose"; sandboxId: number }
   | { type: "ping"; id: number };

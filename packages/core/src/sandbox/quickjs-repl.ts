@@ -14,6 +14,7 @@ import { ContextStore } from "./context-store.js";
 import { GUEST_PRELUDE } from "./guest-prelude.js";
 import { OutputBuffer } from "./output-buffer.js";
 import {
+  type CallResult,
   type CellOutcome,
   isSerializedErrorMarker,
   type ReplMessage,
@@ -161,20 +162,17 @@ export class QuickJSRepl {
     this.drain();
   }
 
-  /** Delivers a host call's result to the guest promise waiting for it. */
-  resolveCall(callId: number, ok: boolean, value: unknown, error?: SerializedError): void {
-    const call = this.pending.get(callId);
-    if (call === undefined) return;
-    this.pending.delete(callId);
-    this.cell?.calls.delete(callId);
-    if (!call.deferred.alive) return;
-    if (ok) {
-      const handle = toHandle(this.vm, value);
-      call.deferred.resolve(handle);
-      handle.dispose();
-    } else {
-      const handle = this.vm.newError(error ?? { name: "Error", message: "unknown error" });
-      call.deferred.reject(handle);
+  /** Delivers host calls' results to the guest promises waiting for them, then runs what they unblocked. */
+  resolveCalls(results: CallResult[]): void {
+    for (const result of results) {
+      const call = this.pending.get(result.callId);
+      if (call === undefined) continue;
+      this.pending.delete(result.callId);
+      this.cell?.calls.delete(result.callId);
+      if (!call.deferred.alive) continue;
+      const handle = result.ok ? toHandle(this.vm, result.value) : this.vm.newError(result.error);
+      if (result.ok) call.deferred.resolve(handle);
+      else call.deferred.reject(handle);
       handle.dispose();
     }
     this.drain();

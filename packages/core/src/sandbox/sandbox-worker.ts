@@ -68,10 +68,9 @@ port.on("message", (message: HostMessage) => {
       }
       return;
     }
-    case "call-result":
+    case "call-results":
       try {
-        if (message.ok) repls.get(message.sandboxId)?.resolveCall(message.callId, true, message.value);
-        else repls.get(message.sandboxId)?.resolveCall(message.callId, false, undefined, message.error);
+        repls.get(message.sandboxId)?.resolveCalls(message.results);
       } catch (error) {
         fatal(message.sandboxId, currentCell.get(message.sandboxId) ?? 0, error);
       }

@@ -1,6 +1,7 @@
 import { RLMSandboxError } from "../errors/sandbox-error.js";
 import { SANDBOX_WATCHDOG_GRACE_MS } from "../limits.js";
 import type {
+  CallResult,
   CellOutcome,
   ContextPath,
   SandboxCallKind,
@@ -70,6 +71,7 @@ export class Sandbox implements AsyncDisposable {
   private pendingDispose: ((leak: string | undefined) => void) | undefined;
   private textPaths: ContextPath[] = [];
   private readonly access = new Map<number, ContextAccess>();
+  private outbox: CallResult[] = [];
 
   private constructor(private readonly options: SandboxOptions) {}
 
@@ -233,23 +235,29 @@ export class Sandbox implements AsyncDisposable {
       .then(() => this.options.onCall(call, controller.signal))
       .then(
         (value) => {
-          if (this.calls.delete(callId)) this.post({ type: "call-result", callId, ok: true, value });
+          if (this.calls.delete(callId)) this.deliver({ callId, ok: true, value });
         },
         (error: unknown) => {
-          if (this.calls.delete(callId))
-            this.post({ type: "call-result", callId, ok: false, error: serializeError(error) });
+          if (this.calls.delete(callId)) this.deliver({ callId, ok: false, error: serializeError(error) });
         },
       );
   }
 
-  private post(
-    message: { type: "call-result"; callId: number } & (
-      | { ok: true; value: unknown }
-      | { ok: false; error: SerializedError }
-    ),
-  ): void {
+  /**
+   * Queues a call's answer. Answers that arrive in the same turn of the event loop (a fan-out's sub-calls often
+   * finish together) go to the worker in one message, and its REPL runs their continuations in one pass.
+   */
+  private deliver(result: CallResult): void {
+    this.outbox.push(result);
+    if (this.outbox.length === 1) setImmediate(() => this.flush());
+  }
+
+  private flush(): void {
+    const results = this.outbox;
+    this.outbox = [];
     const placement = this.placement;
-    if (placement) placement.worker.post({ ...message, sandboxId: placement.sandboxId });
+    if (placement && results.length > 0)
+      placement.worker.post({ type: "call-results", sandboxId: placement.sandboxId, results });
   }
 
   private checkWatchdog(worker: PooledWorker, cellId: number): void {
