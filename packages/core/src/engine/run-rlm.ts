@@ -114,6 +114,7 @@ export async function runRLM(tree: RunTree, request: RunRequest): Promise<RunOut
     toolNames: Object.keys(settings.tools),
     workerHeapMb: workerHeapMb(description.totalChars),
     onCall: (call, signal) => router.handle(call, signal),
+    signal: tree.signal,
   });
   sandboxReady.catch(() => undefined); // a failure surfaces at first use
   const drive = async (): Promise<RunOutcome> => {

@@ -28,9 +28,9 @@ export class SubcallRouter {
   ) {}
 
   async handle(call: SandboxCall, signal: AbortSignal): Promise<unknown> {
-    const callSignal = AbortSignal.any([signal, this.tree.signal]);
-    // A batch hangs one listener per prompt on this signal.
-    setMaxListeners(0, callSignal);
+    // The sandbox aborts this signal when the cell ends, the sandbox goes, or the run is aborted.
+    const callSignal = signal;
+    if (call.kind === "llm_query_batched") setMaxListeners(0, callSignal); // one listener per prompt
     switch (call.kind) {
       case "llm_query":
         return this.llm(String(call.args[0]), callSignal);

@@ -34,7 +34,26 @@ export const GUEST_PRELUDE = String.raw`(function (host, toolNames) {
   const pop = uncurry(Array.prototype.pop);
   const arrayIterator = uncurry(Array.prototype[Symbol.iterator]);
   const strSlice = uncurry(StringC.prototype.slice);
-  const hostCall = host.call;
+  const hostCallRaw = host.call;
+  const PromiseC = Promise;
+  // Host calls in flight: id -> [resolve, reject]. Promises are made here, in guest code (cheap), and settled by
+  // the host through settle(); calls of an ended cell are forgotten and never settle.
+  const waiting = create(null);
+  function hostCall(kind, name, args) {
+    return new PromiseC(function (resolve, reject) {
+      waiting[hostCallRaw(kind, name, args)] = [resolve, reject];
+    });
+  }
+  function settle(id, ok, value) {
+    const w = waiting[id];
+    if (w === undefined) return;
+    delete waiting[id];
+    if (ok) w[0](value);
+    else w[1](value);
+  }
+  function forget(ids) {
+    for (let i = 0; i < ids.length; i++) delete waiting[ids[i]];
+  }
   const hostLog = host.log;
   const hostFinal = host.final;
   const hostText = host.text;
@@ -301,5 +320,5 @@ export const GUEST_PRELUDE = String.raw`(function (host, toolNames) {
     const names = getOwnPropertyNames(G);
     for (let i = 0; i < names.length; i++) builtins[names[i]] = true;
   }
-  return { format, revive, defineContext, markBuiltins, LLMQueryError };
+  return { format, revive, defineContext, markBuiltins, settle, forget, LLMQueryError };
 })`;

@@ -45,6 +45,15 @@ export type CallResult =
   | { callId: number; ok: true; value: unknown }
   | { callId: number; ok: false; error: SerializedError };
 
+/** A host call made by guest code. The calls made in one slice of guest execution travel in one message. */
+export interface OutgoingCall {
+  callId: number;
+  cellId: number;
+  kind: SandboxCallKind;
+  name: string;
+  args: unknown[];
+}
+
 /** Host to worker. A worker hosts many sandboxes; every message but `ping` names one. */
 export type HostMessage =
   | { type: "init"; sandboxId: number; init: WorkerInit }
@@ -58,15 +67,7 @@ export type HostMessage =
 export type WorkerMessage =
   | { type: "ready"; sandboxId: number; textPaths: ContextPath[] }
   | { type: "init-error"; sandboxId: number; error: SerializedError }
-  | {
-      type: "call";
-      sandboxId: number;
-      callId: number;
-      cellId: number;
-      kind: SandboxCallKind;
-      name: string;
-      args: unknown[];
-    }
+  | { type: "calls"; sandboxId: number; calls: OutgoingCall[] }
   | { type: "cancel-calls"; sandboxId: number; callIds: number[] }
   | { type: "cell-result"; sandboxId: number; cellId: number; outcome: CellOutcome; fatal: boolean }
   | { type: "disposed"; sandboxId: number; leak?: string }

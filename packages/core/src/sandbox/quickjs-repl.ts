@@ -5,7 +5,6 @@ import {
   newQuickJSWASMModule,
   newVariant,
   type QuickJSContext,
-  type QuickJSDeferredPromise,
   type QuickJSHandle,
   type QuickJSRuntime,
   RELEASE_SYNC,
@@ -17,6 +16,7 @@ import {
   type CallResult,
   type CellOutcome,
   isSerializedErrorMarker,
+  type OutgoingCall,
   type ReplMessage,
   type SandboxCallKind,
   type SerializedError,
@@ -53,7 +53,6 @@ interface Cell {
 }
 
 interface PendingCall {
-  deferred: QuickJSDeferredPromise;
   cellId: number;
 }
 
@@ -65,6 +64,7 @@ interface PendingCall {
 export class QuickJSRepl {
   private cell: Cell | undefined;
   private readonly pending = new Map<number, PendingCall>();
+  private outbox: OutgoingCall[] = [];
   private nextCallId = 1;
   private sliceStartMs = 0;
   private disposed = false;
@@ -75,6 +75,9 @@ export class QuickJSRepl {
     private readonly vm: QuickJSContext,
     private readonly send: (message: ReplMessage) => void,
     private readonly format: QuickJSHandle,
+    /** Guest functions that settle and forget host calls' promises. */
+    private readonly settle: QuickJSHandle,
+    private readonly forget: QuickJSHandle,
     /** The context's host-backed texts. */
     readonly store: ContextStore,
   ) {}
@@ -128,9 +131,11 @@ export class QuickJSRepl {
     context.dispose();
     vm.getProp(api, "markBuiltins").consume((fn) => vm.unwrapResult(vm.callFunction(fn, vm.undefined)).dispose());
     const format = vm.getProp(api, "format");
+    const settle = vm.getProp(api, "settle");
+    const forget = vm.getProp(api, "forget");
     api.dispose();
 
-    repl = new QuickJSRepl(init, runtime, vm, send, format, store);
+    repl = new QuickJSRepl(init, runtime, vm, send, format, settle, forget, store);
     runtime.setInterruptHandler(() => repl?.shouldInterrupt() ?? false);
     return repl;
   }
@@ -164,16 +169,24 @@ export class QuickJSRepl {
 
   /** Delivers host calls' results to the guest promises waiting for them, then runs what they unblocked. */
   resolveCalls(results: CallResult[]): void {
-    for (const result of results) {
-      const call = this.pending.get(result.callId);
-      if (call === undefined) continue;
-      this.pending.delete(result.callId);
-      this.cell?.calls.delete(result.callId);
-      if (!call.deferred.alive) continue;
-      const handle = result.ok ? toHandle(this.vm, result.value) : this.vm.newError(result.error);
-      if (result.ok) call.deferred.resolve(handle);
-      else call.deferred.reject(handle);
-      handle.dispose();
+    const settled = this.guarded(() => {
+      for (const result of results) {
+        if (!this.pending.delete(result.callId)) continue;
+        this.cell?.calls.delete(result.callId);
+        const id = this.vm.newNumber(result.callId);
+        const ok = result.ok ? this.vm.true : this.vm.false;
+        const value = result.ok ? toHandle(this.vm, result.value) : this.vm.newError(result.error);
+        const outcome = this.vm.callFunction(this.settle, this.vm.undefined, id, ok, value);
+        id.dispose();
+        value.dispose();
+        if (outcome.error) return outcome.error;
+        outcome.value.dispose();
+      }
+      return undefined;
+    });
+    if (settled) {
+      this.finish(this.takeError(settled));
+      return;
     }
     this.drain();
   }
@@ -191,9 +204,10 @@ export class QuickJSRepl {
     if (this.disposed) return undefined;
     this.disposed = true;
     this.releaseCell();
-    for (const call of this.pending.values()) call.deferred.dispose();
     this.pending.clear();
     this.format.dispose();
+    this.settle.dispose();
+    this.forget.dispose();
     try {
       this.vm.dispose();
       this.runtime.dispose();
@@ -207,11 +221,11 @@ export class QuickJSRepl {
     const cell = this.cell;
     if (cell === undefined) throw new Error(`${kind} can only be called while a cell runs`);
     const callId = this.nextCallId++;
-    const deferred = this.vm.newPromise();
-    this.pending.set(callId, { deferred, cellId: cell.id });
+    this.pending.set(callId, { cellId: cell.id });
     cell.calls.add(callId);
-    this.send({ type: "call", callId, cellId: cell.id, kind, name, args });
-    return deferred.handle;
+    // Sent when this slice of guest code returns (see `guarded`): a fan-out's calls leave in one message.
+    this.outbox.push({ callId, cellId: cell.id, kind, name, args });
+    return this.vm.newNumber(callId);
   }
 
   private shouldInterrupt(): boolean {
@@ -232,6 +246,10 @@ export class QuickJSRepl {
       return fn();
     } finally {
       if (this.cell) this.cell.cpuMs += performance.now() - this.sliceStartMs;
+      if (this.outbox.length > 0) {
+        this.send({ type: "calls", calls: this.outbox });
+        this.outbox = [];
+      }
     }
   }
 
@@ -308,10 +326,12 @@ export class QuickJSRepl {
     cell.promise?.dispose();
     if (cell.calls.size > 0) {
       const callIds = [...cell.calls];
-      for (const id of callIds) {
-        this.pending.get(id)?.deferred.dispose();
-        this.pending.delete(id);
-      }
+      for (const id of callIds) this.pending.delete(id);
+      const ids = toHandle(this.vm, callIds);
+      const forgotten = this.vm.callFunction(this.forget, this.vm.undefined, ids);
+      ids.dispose();
+      if (forgotten.error) forgotten.error.dispose();
+      else forgotten.value.dispose();
       this.send({ type: "cancel-calls", callIds });
     }
   }

@@ -31,6 +31,8 @@ export interface SandboxOptions extends Omit<WorkerInit, "debug"> {
   debug?: boolean;
   /** The worker pool to run in; the process-wide one by default. */
   pool?: SandboxWorkerPool;
+  /** Aborts every host call in flight when it fires (the run's signal), so each call's signal is the only one to watch. */
+  signal?: AbortSignal;
 }
 
 /** How much of one host-backed text of the context a run read. */
@@ -73,7 +75,11 @@ export class Sandbox implements AsyncDisposable {
   private readonly access = new Map<number, ContextAccess>();
   private outbox: CallResult[] = [];
 
-  private constructor(private readonly options: SandboxOptions) {}
+  private readonly onRunAbort = () => this.abortCalls("the run was aborted");
+
+  private constructor(private readonly options: SandboxOptions) {
+    options.signal?.addEventListener("abort", this.onRunAbort, { once: true });
+  }
 
   /** Places a sandbox on a worker and loads QuickJS and the context. Throws `RLMSandboxError` if that fails. */
   static async create(options: SandboxOptions): Promise<Sandbox> {
@@ -120,6 +126,7 @@ export class Sandbox implements AsyncDisposable {
   async dispose(): Promise<{ leak?: string }> {
     if (this.disposed) return {};
     this.disposed = true;
+    this.options.signal?.removeEventListener("abort", this.onRunAbort);
     this.abortCalls("sandbox disposed");
     const placement = this.placement;
     this.placement = undefined;
@@ -149,7 +156,7 @@ export class Sandbox implements AsyncDisposable {
   }
 
   private async start(): Promise<void> {
-    const { onCall: _onCall, workerHeapMb, debug, pool = sandboxWorkerPool, ...init } = this.options;
+    const { onCall: _onCall, workerHeapMb, debug, pool = sandboxWorkerPool, signal: _signal, ...init } = this.options;
     const placement = pool.attach(
       { onMessage: (message) => this.onMessage(message), onCrash: (error) => this.onCrash(error) },
       workerHeapMb,
@@ -185,13 +192,10 @@ export class Sandbox implements AsyncDisposable {
       case "init-error":
         this.pendingInit?.reject(new Error(`${message.error.name}: ${message.error.message}`));
         return;
-      case "call":
-        this.startCall(message.callId, {
-          kind: message.kind,
-          name: message.name,
-          args: message.args,
-          cellId: message.cellId,
-        });
+      case "calls":
+        for (const call of message.calls) {
+          this.startCall(call.callId, { kind: call.kind, name: call.name, args: call.args, cellId: call.cellId });
+        }
         return;
       case "cancel-calls":
         for (const id of message.callIds) {
@@ -298,7 +302,9 @@ export class Sandbox implements AsyncDisposable {
   }
 
   private abortCalls(reason: string): void {
-    for (const controller of this.calls.values()) controller.abort(new RLMSandboxError({ message: reason }));
+    const runSignal = this.options.signal;
+    const why = runSignal?.aborted ? runSignal.reason : new RLMSandboxError({ message: reason });
+    for (const controller of this.calls.values()) controller.abort(why);
     this.calls.clear();
   }
 }
