@@ -14,7 +14,7 @@ import {
   Workflow,
 } from "@google/adk";
 import type { Content } from "@google/genai";
-import { RLMAbortedError, RLMModelError } from "@rlm/core";
+import { RLMAbortedError, RLMInvalidArgumentError, RLMModelError } from "@rlm/core";
 import { createDemoModel, generateHaystack } from "@rlm/core/demo";
 import { createScriptedModel } from "@rlm/core/test";
 import { describe, expect, it } from "vitest";
@@ -247,6 +247,13 @@ describe("RLMAgent", () => {
     });
     const { state } = await run(fromEvents, "what was said?");
     expect(JSON.parse(state.rlm_answer as string)).toEqual([]);
+  });
+
+  it("says clearly when there is no query", async () => {
+    const agent = new RLMAgent({ name: "rlm", model: createScriptedModel({ replies: ["x"] }) });
+    const error = await run(agent, "   ").catch((e: unknown) => e);
+    expect(RLMInvalidArgumentError.isInstance(error)).toBe(true);
+    expect((error as Error).message).toContain('RLMAgent "rlm" has no query');
   });
 
   it("honours the abort signal and surfaces model errors", async () => {

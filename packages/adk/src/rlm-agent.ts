@@ -15,6 +15,7 @@ import {
   type JSONValue,
   type LanguageModel,
   RLM_SETTING_KEYS,
+  RLMInvalidArgumentError,
   type RLMResult,
   type RLMSettings,
 } from "@rlm/core";
@@ -114,10 +115,12 @@ export class RLMAgent extends BaseAgent<RLMAgentConfig> {
       .map((p) => p.text ?? "")
       .join("")
       .trim();
-    if (!text)
-      throw new Error(
-        `RLMAgent "${this.name}": no query (the user content has no text${this.config.queryKey ? ` and state["${this.config.queryKey}"] is empty` : ""}).`,
-      );
+    if (!text) {
+      throw new RLMInvalidArgumentError({
+        argument: this.config.queryKey ? `state.${this.config.queryKey}` : "userContent",
+        message: `RLMAgent "${this.name}" has no query: the user content has no text${this.config.queryKey ? ` and state["${this.config.queryKey}"] is empty` : ""}.`,
+      });
+    }
     return text;
   }
 

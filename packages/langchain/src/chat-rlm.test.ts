@@ -4,7 +4,7 @@ import { ChatPromptTemplate } from "@langchain/core/prompts";
 import { tool } from "@langchain/core/tools";
 import { FakeListChatModel } from "@langchain/core/utils/testing";
 import { ChatOpenAI } from "@langchain/openai";
-import { RLMAbortedError, RLMModelError } from "@rlm/core";
+import { RLMAbortedError, RLMInvalidArgumentError, RLMModelError } from "@rlm/core";
 import { createDemoModel, generateHaystack } from "@rlm/core/demo";
 import { createScriptedModel } from "@rlm/core/test";
 import { startOpenAITestServer } from "@rlm/openai-test-server";
@@ -199,6 +199,13 @@ describe("ChatRLM in LCEL chains", () => {
 });
 
 describe("ChatRLM with createAgent", () => {
+  it("bindTools refuses a bare tool definition it could not run, naming it", () => {
+    const chat = new ChatRLM({ model: createScriptedModel({ replies: ["x"] }) });
+    const definition = { type: "function", function: { name: "lookup", parameters: {} } };
+    expect(() => chat.bindTools([definition as never])).toThrow(RLMInvalidArgumentError);
+    expect(() => chat.bindTools([{ name: "lookup" } as never])).toThrow(/"lookup", which is not executable/);
+  });
+
   it("bindTools turns LangChain tools into functions the RLM's code calls; the agent gets a final answer", async () => {
     const lookups: string[] = [];
     const lookup = tool(

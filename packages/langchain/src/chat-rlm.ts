@@ -17,6 +17,7 @@ import {
   createRLM,
   DEFAULT_CONVERSATION_SPLIT,
   type JSONValue,
+  RLMInvalidArgumentError,
   type RLMResult,
   type RLMToolDefinition,
 } from "@rlm/core";
@@ -126,9 +127,10 @@ export class ChatRLM extends BaseChatModel<ChatRLMCallOptions> {
     for (const tool of tools) {
       const t = tool as { name?: unknown; description?: unknown; invoke?: unknown };
       if (typeof t.name !== "string" || typeof t.invoke !== "function") {
-        throw new TypeError(
-          "ChatRLM.bindTools: only executable LangChain tools (tool(), StructuredTool) can be bound; the RLM calls them from its code.",
-        );
+        throw new RLMInvalidArgumentError({
+          argument: "tools",
+          message: `ChatRLM.bindTools got ${typeof t.name === "string" ? `"${t.name}", ` : "a tool "}which is not executable; only LangChain tools with invoke() (tool(), StructuredTool) can be bound, because the RLM calls them from its code.`,
+        });
       }
       const invoke = (t.invoke as (input: unknown) => Promise<unknown>).bind(tool);
       const name = t.name.replace(/[^\w$]/g, "_");

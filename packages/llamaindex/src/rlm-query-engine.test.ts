@@ -202,6 +202,11 @@ describe("RLMQueryEngine", () => {
     expect((missing as Error).message).toContain("Settings.llm");
   });
 
+  it("says what is missing when given nothing to read", () => {
+    expect(() => new RLMQueryEngine({ llm: new ScriptedLLM(() => "x") })).toThrow(RLMInvalidArgumentError);
+    expect(() => new RLMQueryEngine({ llm: new ScriptedLLM(() => "x") })).toThrow(/`documents`.*`retriever`.*`index`/);
+  });
+
   it("an LLM that fails surfaces as RLMModelError", async () => {
     const failing = new ScriptedLLM(() => {
       throw Object.assign(new Error("quota exceeded"), { status: 403 });

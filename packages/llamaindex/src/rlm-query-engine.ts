@@ -74,7 +74,11 @@ export class RLMQueryEngine extends BaseQueryEngine {
   constructor(private readonly options: RLMQueryEngineOptions) {
     super();
     if (!options.documents && !options.retriever && !options.index) {
-      throw new TypeError("RLMQueryEngine: pass `documents` (nodes), a `retriever` or an `index`.");
+      throw new RLMInvalidArgumentError({
+        argument: "documents",
+        message:
+          "RLMQueryEngine needs something to read: pass `documents` (Documents or nodes), a `retriever` or an `index`.",
+      });
     }
   }
 

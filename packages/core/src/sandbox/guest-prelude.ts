@@ -6,7 +6,7 @@
  * so model code that reassigns `llm_query`, deletes `FINAL` or pollutes `Array.prototype` cannot break the API for
  * later cells. The `host` object itself is only reachable from this closure.
  *
- * It returns `{ format, revive }` for the worker: `format` renders a value for the REPL output, `revive` turns the
+ * It returns `{ format, revive, ... }` for the worker: `format` renders a value for the REPL output, `revive` turns the
  * JSON skeleton of `context` into values, with large strings as host-backed `Text` objects.
  */
 export const GUEST_PRELUDE = String.raw`(function (host, toolNames) {
@@ -60,12 +60,6 @@ export const GUEST_PRELUDE = String.raw`(function (host, toolNames) {
   const ID = Symbol("textId");
   const LEN = Symbol("textLength");
   const MAX_FORMAT_CHARS = 20000;
-
-  function LLMQueryError(message) {
-    const e = new ErrorC(message);
-    e.name = "LLMQueryError";
-    return e;
-  }
 
   // ---- formatting (console output and the value of a cell's last expression) -----------------------------------
   function formatValue(value, depth, seen) {
@@ -320,5 +314,5 @@ export const GUEST_PRELUDE = String.raw`(function (host, toolNames) {
     const names = getOwnPropertyNames(G);
     for (let i = 0; i < names.length; i++) builtins[names[i]] = true;
   }
-  return { format, revive, defineContext, markBuiltins, settle, forget, LLMQueryError };
+  return { format, revive, defineContext, markBuiltins, settle, forget };
 })`;
