@@ -112,7 +112,7 @@ export async function runRLM(tree: RunTree, request: RunRequest): Promise<RunOut
     ...settings.sandbox,
     stackLimitBytes: DEFAULT_STACK_LIMIT_BYTES,
     toolNames: Object.keys(settings.tools),
-    workerHeapMb: workerHeapMb(description.totalChars),
+    workerHeapMb: workerHeapMb(settings.sandbox.copyContextToWorker ? description.totalChars : 0),
     onCall: (call, signal) => router.handle(call, signal),
     signal: tree.signal,
   });
@@ -282,8 +282,8 @@ function renderCell(cell: CellResult, index: number, count: number): string {
   return `${title}:\n\`\`\`\n${body}\n\`\`\`${reset}`;
 }
 
-/** The sandbox worker's V8 heap: room for the context's strings (up to 2 bytes a character, plus copies made while
- * loading and searching) over a fixed base. */
+/** The sandbox worker's V8 heap: room for a copied-in context's strings (up to 2 bytes a character, plus copies made
+ * while loading and searching) over a fixed base. */
 function workerHeapMb(contextChars: number): number {
   return 256 + Math.ceil((contextChars * 6) / (1024 * 1024));
 }

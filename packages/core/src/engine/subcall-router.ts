@@ -4,8 +4,8 @@ import { RLMInvalidArgumentError } from "../errors/invalid-argument-error.js";
 import { epochMs } from "../events/epoch-ms.js";
 import type { SubcallKind } from "../events/rlm-event.js";
 import type { TokenUsage } from "../model/language-model.js";
-import { toSerializedErrorMarker } from "../sandbox/protocol.js";
-import { type SandboxCall, serializeError } from "../sandbox/sandbox.js";
+import { serializeError, toSerializedErrorMarker } from "../sandbox/protocol.js";
+import type { SandboxCall } from "../sandbox/sandbox.js";
 import type { RunOutcome, RunRequest, RunTree } from "./run-rlm.js";
 
 export interface RouterRun {

@@ -1,11 +1,25 @@
 import type { ContextPath, TextAccessDelta } from "./protocol.js";
+import { runWithTimeLimit, TimeLimitError } from "./run-with-time-limit.js";
+
+/** Where a sandbox's `Text` methods run: a `ContextStore` in the same thread, or one across a channel. */
+export interface TextSource {
+  /** JSON of the context with host-backed strings replaced by `{ "$rlmText": id, "length": n }`. */
+  readonly skeletonJSON: string;
+  /** Runs one `Text` method. `timeLimitMs` bounds regex operations. Throws guest-visible errors. */
+  op(id: number, op: string, args: unknown[], timeLimitMs: number): TextOpResult;
+  /** Reads since the last call, and resets the count. */
+  takeAccess(): TextAccessDelta[];
+}
+
+export type TextOpResult = string | number | boolean | undefined;
 
 /**
- * Holds the run's `context` in the sandbox worker's own (V8) memory. Strings of at least `minChars` characters stay
- * here and reach QuickJS as host-backed `Text` objects whose methods run natively; everything else is sent in as a
- * JSON skeleton and materialised inside QuickJS. See docs/decisions/0002-context-handling.md.
+ * Holds the run's `context` natively (in V8, not QuickJS). Strings of at least `minChars` characters stay here, by
+ * reference, and reach QuickJS as `Text` objects whose methods run here; everything else is sent in as a JSON
+ * skeleton and materialised inside QuickJS. Results are capped by what the sandbox could hold anyway
+ * (`maxResultChars`), so no method can make this thread allocate without bound. See docs/decisions/0002.
  */
-export class ContextStore {
+export class ContextStore implements TextSource {
   private readonly texts: string[] = [];
   /** Where each text sits in the context. */
   readonly paths: ContextPath[] = [];
@@ -14,7 +28,17 @@ export class ContextStore {
   /** JSON of the context with host-backed strings replaced by `{ "$rlmText": id, "length": n }`. */
   readonly skeletonJSON: string;
 
-  constructor(context: unknown, minChars: number, keys: string[] = []) {
+  /** Most items an array result may have (each costs QuickJS at least ~64 bytes). */
+  private readonly maxItems: number;
+
+  /** `maxResultChars`: the longest string result, and the budget for array results; the sandbox's memory limit. */
+  constructor(
+    context: unknown,
+    minChars: number,
+    keys: string[],
+    private readonly maxResultChars: number,
+  ) {
+    this.maxItems = Math.max(1_000, Math.floor(maxResultChars / 64));
     this.skeletonJSON = JSON.stringify(this.extract(context, { minChars, keys: new Set(keys) }, []));
   }
 
@@ -69,16 +93,30 @@ export class ContextStore {
     }
   }
 
-  /** Runs one `Text` method natively. Arguments are primitives from the guest. Throws guest-visible errors. */
-  op(id: number, op: string, args: unknown[]): string | number | boolean | undefined {
-    const result = this.run(id, op, args);
+  /**
+   * Runs one `Text` method natively. Arguments are primitives from the guest. A method given a regular expression
+   * runs under `timeLimitMs` (what is left of the cell's CPU budget): a catastrophic pattern is stopped with a
+   * `TimeoutError` instead of hanging this thread. Throws guest-visible errors.
+   */
+  op(id: number, op: string, args: unknown[], timeLimitMs: number): TextOpResult {
+    const text = this.texts[id];
+    if (text === undefined) throw new RangeError(`unknown text #${id}`);
+    let result: TextOpResult;
+    if (args[0] === "re" && PATTERN_OPS.has(op)) {
+      try {
+        result = runWithTimeLimit(() => this.run(text, op, args), timeLimitMs);
+      } catch (error) {
+        if (!(error instanceof TimeLimitError)) throw error;
+        throw timeoutError(op, text.length, timeLimitMs);
+      }
+    } else {
+      result = this.run(text, op, args);
+    }
     this.record(id, op, result);
     return result;
   }
 
-  private run(id: number, op: string, args: unknown[]): string | number | boolean | undefined {
-    const text = this.texts[id];
-    if (text === undefined) throw new RangeError(`unknown text #${id}`);
+  private run(text: string, op: string, args: unknown[]): TextOpResult {
     switch (op) {
       case "all":
         return text;
@@ -110,20 +148,25 @@ export class ContextStore {
       case "match":
         return JSON.stringify(this.match(text, this.pattern(args, "")));
       case "matchAll":
-        return JSON.stringify(Array.from(text.matchAll(this.pattern(args, "g")), toMatchJSON));
+        return JSON.stringify(this.matchAll(text, this.pattern(args, "g"), "matchAll").map(toMatchJSON));
       case "replace":
-        return text.replace(this.pattern(args, ""), String(args[3]));
-      case "replaceAll":
-        return text.replaceAll(this.pattern(args, "g"), String(args[3]));
+      case "replaceAll": {
+        const re = this.pattern(args, op === "replaceAll" ? "g" : "");
+        const replacement = String(args[3]);
+        this.checkReplaceSize(text, re, replacement, op);
+        return op === "replace" ? text.replace(re, replacement) : text.replaceAll(re, replacement);
+      }
       case "split": {
-        const limit = args[3] === undefined || args[3] === null ? undefined : Number(args[3]);
+        const wanted = args[3] === undefined || args[3] === null ? undefined : Number(args[3]) >>> 0;
         const separator = args[0] === "re" ? this.pattern(args, "") : String(args[1]);
-        return JSON.stringify(text.split(separator, limit));
+        const pieces = text.split(separator, Math.min(wanted ?? this.maxItems + 1, this.maxItems + 1));
+        if (pieces.length > this.maxItems) throw this.tooMany("split", "pieces", "pass a limit, or use grep/chunks");
+        return JSON.stringify(pieces);
       }
       case "grep":
         return JSON.stringify(this.grep(text, this.pattern(args, ""), args[3]));
       case "chunks":
-        return JSON.stringify(chunk(text, args[0], args[1]));
+        return JSON.stringify(chunk(text, args[0], args[1], this.maxItems));
       default:
         throw new TypeError(`Text has no method "${op}"`);
     }
@@ -155,19 +198,50 @@ export class ContextStore {
 
   private match(text: string, re: RegExp): null | { all: string[] } | { one: MatchJSON } {
     if (re.global) {
-      const all = text.match(re);
-      return all === null ? null : { all: Array.from(all) };
+      const all = this.matchAll(text, re, "match").map((m) => m[0]);
+      return all.length === 0 ? null : { all };
     }
     const m = re.exec(text);
     return m === null ? null : { one: toMatchJSON(m) };
   }
 
+  /** Every match of a global regex, at most `maxItems` of them. */
+  private matchAll(text: string, re: RegExp, op: string): RegExpExecArray[] {
+    const found: RegExpExecArray[] = [];
+    re.lastIndex = 0;
+    for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+      if (found.length === this.maxItems) throw this.tooMany(op, "matches", "use count, grep, or a narrower pattern");
+      found.push(m);
+      if (m[0].length === 0) re.lastIndex = advance(text, re.lastIndex, re.unicode || re.flags.includes("v"));
+    }
+    return found;
+  }
+
+  /** Refuses a replacement whose result could not fit in the sandbox, before building it. */
+  private checkReplaceSize(text: string, re: RegExp, replacement: string, op: string): void {
+    if (replacement.length <= 1) return; // never longer than the text, plus one character a match
+    const matches = re.global ? this.count(text, re) : 1;
+    const bound = text.length + matches * replacement.length;
+    if (bound > this.maxResultChars) {
+      throw new RangeError(
+        `${op}: the result could be ${bound} characters long, more than the sandbox can hold (sandbox.memoryLimitBytes = ${this.maxResultChars}); replace within slices instead`,
+      );
+    }
+  }
+
+  private tooMany(op: string, what: string, hint: string): RangeError {
+    return new RangeError(
+      `${op}: more than ${this.maxItems} ${what}, more than the sandbox can hold (sandbox.memoryLimitBytes = ${this.maxResultChars}); ${hint}`,
+    );
+  }
+
   private count(text: string, re: RegExp): number {
     let n = 0;
     re.lastIndex = 0;
-    while (re.exec(text) !== null) {
+    for (let m = re.exec(text); m !== null; m = re.exec(text)) {
       n++;
-      if (re.lastIndex === 0) break;
+      if (!re.global) break;
+      if (m[0].length === 0) re.lastIndex = advance(text, re.lastIndex, re.unicode || re.flags.includes("v"));
     }
     return n;
   }
@@ -214,12 +288,33 @@ function toMatchJSON(m: RegExpMatchArray | RegExpExecArray): MatchJSON {
   return [Array.from(m, (s) => s ?? null) as string[], m.index ?? 0, m.groups ? { ...m.groups } : null];
 }
 
-function chunk(text: string, size: unknown, overlap: unknown): string[] {
+/** Regex-taking methods: with a `["re", source, flags]` pattern they run under a time limit. */
+const PATTERN_OPS = new Set(["search", "count", "match", "matchAll", "replace", "replaceAll", "split", "grep"]);
+
+/** Past an empty match, as `String.prototype.matchAll` does (a whole code point in unicode mode). */
+function advance(text: string, index: number, unicode: boolean): number {
+  if (!unicode || index + 1 >= text.length) return index + 1;
+  const code = text.charCodeAt(index);
+  return code >= 0xd800 && code <= 0xdbff ? index + 2 : index + 1;
+}
+
+function timeoutError(op: string, chars: number, timeLimitMs: number): Error {
+  const error = new Error(
+    `${op}: the regular expression ran for ${Math.ceil(timeLimitMs)} ms over ${chars} characters, the rest of this cell's CPU budget (sandbox.stepTimeoutMs), and was stopped; catastrophic backtracking? Use a simpler pattern, or search slices.`,
+  );
+  error.name = "TimeoutError";
+  return error;
+}
+
+function chunk(text: string, size: unknown, overlap: unknown, maxItems: number): string[] {
   if (typeof size !== "number" || !Number.isFinite(size) || size < 1) {
     throw new RangeError("chunks(sizeChars, overlapChars?): sizeChars must be a positive number");
   }
   const step = Math.floor(size) - (typeof overlap === "number" && overlap > 0 ? Math.floor(overlap) : 0);
   if (step < 1) throw new RangeError("chunks(sizeChars, overlapChars?): overlapChars must be smaller than sizeChars");
+  if (text.length / step > maxItems) {
+    throw new RangeError(`chunks: more than ${maxItems} chunks, more than the sandbox can hold; use larger chunks`);
+  }
   const out: string[] = [];
   for (let i = 0; i < text.length; i += step) {
     out.push(text.slice(i, i + Math.floor(size)));

@@ -30,7 +30,7 @@ interface Case {
   /** The run ends in the hostile cell itself (a FINAL that works). */
   endsRun?: (answer: string) => void;
   context?: string;
-  settings?: { stepTimeoutMs?: number; memoryLimitBytes?: number; maxLLMCalls?: number };
+  settings?: { stepTimeoutMs?: number; memoryLimitBytes?: number; maxLLMCalls?: number; copyContextToWorker?: boolean };
 }
 
 const errorNamed = (name: string | RegExp, message?: RegExp) => (cell: CellTrace) => {
@@ -261,14 +261,33 @@ const corpus: Case[] = [
   },
   {
     family: "loop",
-    name: "catastrophic regex on host-backed text (watchdog)",
+    name: "catastrophic regex on host-backed text, caught and retried",
+    code: "var kept = 1; for (;;) { try { context.search(/(a+)+$/) } catch (e) { print(e.name) } }",
+    context: `${"a".repeat(200_000)}b`,
+    expectCell: (cell) => {
+      expect(cell.error?.name).toBe("TimeoutError");
+      expect(cell.sandboxReset).toBe(false);
+    },
+    settings: LOOP,
+  },
+  {
+    family: "loop",
+    name: "catastrophic regex with a backreference on host-backed text",
+    code: "context.match(/(a*)*\\1b/)",
+    context: "a".repeat(200_000),
+    expectCell: errorNamed("TimeoutError", /regular expression/),
+    settings: LOOP,
+  },
+  {
+    family: "loop",
+    name: "catastrophic regex on a context copied into the worker",
     code: "context.search(/(a+)+$/)",
     context: `${"a".repeat(200_000)}b`,
     expectCell: (cell) => {
       expect(cell.error?.name).toBe("TimeoutError");
-      expect(cell.sandboxReset).toBe(true);
+      expect(cell.sandboxReset).toBe(false);
     },
-    settings: LOOP,
+    settings: { ...LOOP, copyContextToWorker: true },
   },
 
   // --- memory bombs -------------------------------------------------------------------------------------------------
@@ -315,6 +334,31 @@ const corpus: Case[] = [
     // Near the limit QuickJS's GC thrashes; whether the OOM or the CPU deadline comes first, the model is told.
     expectCell: (cell) => expect(cell.output).toMatch(/caught|TimeoutError/),
     settings: { memoryLimitBytes: 32 * 1024 * 1024, stepTimeoutMs: 2_000 },
+  },
+
+  {
+    family: "memory",
+    name: "splitting the context into characters",
+    code: "context.split('')",
+    context: "x".repeat(1_000_000),
+    expectCell: errorNamed("RangeError", /more than the sandbox can hold/),
+    settings: SMALL_MEMORY,
+  },
+  {
+    family: "memory",
+    name: "a replacement that multiplies the context",
+    code: "context.replaceAll('x', 'y'.repeat(1000))",
+    context: "x".repeat(1_000_000),
+    expectCell: errorNamed("RangeError", /more than the sandbox can hold/),
+    settings: SMALL_MEMORY,
+  },
+  {
+    family: "memory",
+    name: "every empty match of the context",
+    code: "context.match(/(?:)/g)",
+    context: "x".repeat(1_000_000),
+    expectCell: errorNamed("RangeError", /more than .* matches/),
+    settings: SMALL_MEMORY,
   },
 
   // --- stack bombs --------------------------------------------------------------------------------------------------

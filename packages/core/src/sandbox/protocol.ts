@@ -1,9 +1,14 @@
 /** Messages between the host (`Sandbox`) and the sandbox worker. Internal. */
+import type { MessagePort } from "node:worker_threads";
 
 export type SandboxCallKind = "llm_query" | "llm_query_batched" | "rlm_query" | "tool";
 
 export interface WorkerInit {
-  context: unknown;
+  /**
+   * Where the context's large strings live. `host`: they stay with the caller and the worker reaches them over its
+   * text channel; only the skeleton travels. `worker`: the whole context is copied in.
+   */
+  texts: { in: "host"; skeletonJSON: string } | { in: "worker"; context: unknown };
   memoryLimitBytes: number;
   stackLimitBytes: number;
   stepTimeoutMs: number;
@@ -18,6 +23,12 @@ export interface WorkerInit {
 export interface SerializedError {
   name: string;
   message: string;
+}
+
+/** Turns anything thrown into what crosses threads and what the guest sees. */
+export function serializeError(error: unknown): SerializedError {
+  if (error instanceof Error) return { name: error.name, message: error.message };
+  return { name: "Error", message: String(error) };
 }
 
 /** What one code cell produced. */
@@ -39,6 +50,29 @@ export type TextAccessDelta = [id: number, chars: number, hits: number, operatio
 
 /** Where a host-backed text sits in the context: object keys and array indices from the root. */
 export type ContextPath = Array<string | number>;
+
+/** A `Text` method called by guest code, sent over the worker's text channel while the worker waits for the reply. */
+export interface TextOpRequest {
+  sandboxId: number;
+  id: number;
+  op: string;
+  args: unknown[];
+  /** What is left of the cell's CPU budget: regex operations stop after this. */
+  timeLimitMs: number;
+}
+
+export type TextOpReply =
+  | { ok: true; value: string | number | boolean | undefined }
+  | { ok: false; error: SerializedError };
+
+/**
+ * Given to each worker at start: a port for `Text` operations answered by the host, and a shared flag the host
+ * raises (and notifies) after each reply, so the worker can wait for it synchronously.
+ */
+export interface SandboxWorkerData {
+  textPort: MessagePort;
+  textSignal: Int32Array;
+}
 
 /** The answer to one host call; answers that arrive together travel in one message. */
 export type CallResult =

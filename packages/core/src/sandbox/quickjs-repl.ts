@@ -9,7 +9,7 @@ import {
   type QuickJSRuntime,
   RELEASE_SYNC,
 } from "quickjs-emscripten";
-import { ContextStore } from "./context-store.js";
+import type { TextSource } from "./context-store.js";
 import { GUEST_PRELUDE } from "./guest-prelude.js";
 import { OutputBuffer } from "./output-buffer.js";
 import {
@@ -78,17 +78,16 @@ export class QuickJSRepl {
     /** Guest functions that settle and forget host calls' promises. */
     private readonly settle: QuickJSHandle,
     private readonly forget: QuickJSHandle,
-    /** The context's host-backed texts. */
-    readonly store: ContextStore,
+    /** Where the context's `Text` methods run. */
+    private readonly texts: TextSource,
   ) {}
 
-  static async create(init: WorkerInit, send: (message: ReplMessage) => void): Promise<QuickJSRepl> {
+  static async create(init: WorkerInit, texts: TextSource, send: (message: ReplMessage) => void): Promise<QuickJSRepl> {
     const module = await newQuickJSWASMModule(init.debug ? DEBUG_VARIANT_LAZY() : RELEASE_VARIANT);
     const runtime = module.newRuntime();
     runtime.setMemoryLimit(init.memoryLimitBytes);
     runtime.setMaxStackSize(init.stackLimitBytes);
     const vm = runtime.newContext();
-    const store = new ContextStore(init.context, init.hostStringMinChars, init.hostStringKeys);
     let repl: QuickJSRepl | undefined;
     const host = vm.newObject();
     vm.newFunction("call", (kind, name, args) => {
@@ -105,10 +104,11 @@ export class QuickJSRepl {
       repl.cell.final = { answer: text, ...(jsonText === undefined ? {} : { json: jsonText }) };
     }).consume((fn) => vm.setProp(host, "final", fn));
     vm.newFunction("text", (id, op, ...args) => {
-      const result = store.op(
+      const result = texts.op(
         vm.getNumber(id),
         vm.getString(op),
         args.map((a) => vm.dump(a)),
+        repl?.cpuLeftMs() ?? init.stepTimeoutMs,
       );
       return toHandle(vm, result);
     }).consume((fn) => vm.setProp(host, "text", fn));
@@ -120,7 +120,7 @@ export class QuickJSRepl {
     toolNames.dispose();
     host.dispose();
 
-    const skeleton = vm.newString(store.skeletonJSON);
+    const skeleton = vm.newString(texts.skeletonJSON);
     const revive = vm.getProp(api, "revive");
     const context = vm.unwrapResult(vm.callFunction(revive, vm.undefined, skeleton));
     skeleton.dispose();
@@ -135,7 +135,7 @@ export class QuickJSRepl {
     const forget = vm.getProp(api, "forget");
     api.dispose();
 
-    repl = new QuickJSRepl(init, runtime, vm, send, format, settle, forget, store);
+    repl = new QuickJSRepl(init, runtime, vm, send, format, settle, forget, texts);
     runtime.setInterruptHandler(() => repl?.shouldInterrupt() ?? false);
     return repl;
   }
@@ -228,6 +228,12 @@ export class QuickJSRepl {
     return this.vm.newNumber(callId);
   }
 
+  /** What is left of the running cell's CPU budget. */
+  private cpuLeftMs(): number {
+    const used = (this.cell?.cpuMs ?? 0) + (performance.now() - this.sliceStartMs);
+    return Math.max(1, this.init.stepTimeoutMs - used);
+  }
+
   private shouldInterrupt(): boolean {
     const cell = this.cell;
     if (cell === undefined) return false;
@@ -310,7 +316,7 @@ export class QuickJSRepl {
       outputChars: rendered.totalChars,
       truncated: rendered.truncated,
       cpuMs: Math.round(cell.cpuMs * 1000) / 1000,
-      textAccess: this.store.takeAccess(),
+      textAccess: this.texts.takeAccess(),
       ...(error ? { error } : {}),
       ...(cell.final ? { final: cell.final } : {}),
     };

@@ -3,27 +3,38 @@
  * fault domain: QuickJS runs here with its own large native stack, so deep recursion fails inside QuickJS, and a
  * crash or a hang costs only this thread (the host restarts its sandboxes). See docs/decisions/0001.
  */
-import { parentPort } from "node:worker_threads";
-import type { HostMessage, ReplMessage, SerializedError, WorkerMessage } from "./protocol.js";
+import { parentPort, workerData } from "node:worker_threads";
+import { ContextStore } from "./context-store.js";
+import {
+  type HostMessage,
+  type ReplMessage,
+  type SandboxWorkerData,
+  serializeError,
+  type WorkerInit,
+  type WorkerMessage,
+} from "./protocol.js";
 import { QuickJSRepl } from "./quickjs-repl.js";
+import { RemoteTexts, TextChannel } from "./remote-texts.js";
 
 const port = parentPort;
 if (port === null) throw new Error("sandbox-worker must run in a worker thread");
+const { textPort, textSignal } = workerData as SandboxWorkerData;
+const textChannel = new TextChannel(textPort, textSignal);
+
+/** The sandbox's texts: requests to the host, or a store of its own when the context was copied in. */
+function textsFor(sandboxId: number, init: WorkerInit): RemoteTexts | ContextStore {
+  if (init.texts.in === "host") return new RemoteTexts(init.texts.skeletonJSON, sandboxId, textChannel);
+  return new ContextStore(init.texts.context, init.hostStringMinChars, init.hostStringKeys, init.memoryLimitBytes);
+}
 
 const repls = new Map<number, QuickJSRepl>();
 const post = (message: WorkerMessage) => port.postMessage(message);
 const sender = (sandboxId: number) => (message: ReplMessage) => post({ ...message, sandboxId } as WorkerMessage);
 
-function serialize(error: unknown): SerializedError {
-  return error instanceof Error
-    ? { name: error.name, message: error.message }
-    : { name: "Error", message: String(error) };
-}
-
 /** A host-level exception out of QuickJS (the runtime may be corrupt): the sandbox is dropped, the cell fails. */
 function fatal(sandboxId: number, cellId: number, error: unknown): void {
   repls.delete(sandboxId);
-  const { name, message } = serialize(error);
+  const { name, message } = serializeError(error);
   const text = `SandboxCrash: ${name}: ${message}\n`;
   post({
     type: "cell-result",
@@ -45,12 +56,19 @@ port.on("message", (message: HostMessage) => {
   switch (message.type) {
     case "init": {
       const { sandboxId } = message;
-      QuickJSRepl.create(message.init, sender(sandboxId)).then(
+      let texts: RemoteTexts | ContextStore;
+      try {
+        texts = textsFor(sandboxId, message.init);
+      } catch (error) {
+        post({ type: "init-error", sandboxId, error: serializeError(error) });
+        return;
+      }
+      QuickJSRepl.create(message.init, texts, sender(sandboxId)).then(
         (repl) => {
           repls.set(sandboxId, repl);
-          post({ type: "ready", sandboxId, textPaths: repl.store.paths });
+          post({ type: "ready", sandboxId, textPaths: texts instanceof ContextStore ? texts.paths : [] });
         },
-        (error: unknown) => post({ type: "init-error", sandboxId, error: serialize(error) }),
+        (error: unknown) => post({ type: "init-error", sandboxId, error: serializeError(error) }),
       );
       return;
     }

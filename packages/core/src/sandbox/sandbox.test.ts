@@ -3,6 +3,7 @@ import { createRLM } from "../engine/create-rlm.js";
 import { DEFAULT_STACK_LIMIT_BYTES } from "../limits.js";
 import { codeReply, createScriptedModel } from "../test/index.js";
 import { Sandbox, type SandboxOptions } from "./sandbox.js";
+import { SandboxWorkerPool } from "./worker-pool.js";
 
 const options = (overrides: Partial<SandboxOptions> = {}): SandboxOptions => ({
   context: "hello world",
@@ -13,6 +14,7 @@ const options = (overrides: Partial<SandboxOptions> = {}): SandboxOptions => ({
   hostStringMinChars: 100_000,
   hostStringKeys: [],
   toolNames: [],
+  copyContextToWorker: false,
   workerHeapMb: 256,
   onCall: async (call) => `answer to ${String(call.args[0])}`,
   ...overrides,
@@ -51,9 +53,12 @@ describe("Sandbox (QuickJS debug build: no leaked handles)", () => {
     expect(result.value).toEqual(["a", "b"].map(() => expect.any(String)));
   });
 
-  it("host-backed text behaves like the string it holds", async () => {
+  it.each([
+    ["stays with the host", false],
+    ["is copied into the worker", true],
+  ])("host-backed text behaves like the string it holds when it %s", async (_, copyContextToWorker) => {
     const text = `${"alpha beta\n".repeat(20_000)}needle at the end\nÜnïcödé line`;
-    const sandbox = await Sandbox.create(options({ context: text, hostStringMinChars: 1_000 }));
+    const sandbox = await Sandbox.create(options({ context: text, hostStringMinChars: 1_000, copyContextToWorker }));
     try {
       const run = async (code: string) => {
         const cell = await sandbox.execute(code);
@@ -90,23 +95,49 @@ describe("Sandbox (QuickJS debug build: no leaked handles)", () => {
       );
       expect(await run("JSON.stringify((context + '').length)")).toBe(native((s) => s.length));
       expect(await run("JSON.stringify(context.includes('needle') && context.startsWith('alpha'))")).toBe("true");
+      expect(await run("JSON.stringify(context.match(/a*/g).length)")).toBe(native((s) => s.match(/a*/g)?.length));
+      expect(await run("JSON.stringify(context.count(/(?:)/u))")).toBe(native((s) => s.length + 1));
+      expect(await run("JSON.stringify(context.replaceAll(/beta/g, '[$&]').length)")).toBe(
+        native((s) => s.replaceAll(/beta/g, "[$&]").length),
+      );
+      expect(await run("JSON.stringify(context.split(/\\n/, 3))")).toBe(native((s) => s.split(/\n/, 3)));
     } finally {
       await sandbox.dispose();
     }
   });
 
   it("a crashed worker is replaced; the cell says variables were lost", async () => {
+    const pool = new SandboxWorkerPool(1);
+    const sandbox = await Sandbox.create(options({ pool, stepTimeoutMs: 10_000 }));
+    try {
+      await sandbox.execute("var kept = 1");
+      const running = sandbox.execute("while (true) {}");
+      setTimeout(() => pool.terminateAll(new Error("the worker thread died")), 100);
+      const crashed = await running;
+      expect(crashed.reset).toBe(true);
+      expect(crashed.error?.name).toBe("SandboxCrash");
+      expect(crashed.error?.message).toMatch(
+        /the worker thread died; the sandbox was restarted and all variables were lost/,
+      );
+      expect((await sandbox.execute("typeof kept")).output.trim()).toBe("undefined");
+      expect((await sandbox.execute("context.length")).output.trim()).toBe("11");
+    } finally {
+      await sandbox.dispose();
+    }
+  });
+
+  it("a catastrophic regex over host-backed text is stopped and the REPL keeps its variables", async () => {
     const sandbox = await Sandbox.create(
-      options({ context: `${"a".repeat(50_000)}b`, hostStringMinChars: 1_000, stepTimeoutMs: 200 }),
+      options({ context: `${"a".repeat(50_000)}b`, hostStringMinChars: 1_000, stepTimeoutMs: 300 }),
     );
     try {
       await sandbox.execute("var kept = 1");
+      const started = performance.now();
       const hung = await sandbox.execute("context.search(/(a+)+$/)");
-      expect(hung.reset).toBe(true);
-      expect(hung.error?.message).toMatch(/all variables were lost/);
-      const after = await sandbox.execute("typeof kept");
-      expect(after.output.trim()).toBe("undefined");
-      expect((await sandbox.execute("context.length")).output.trim()).toBe("50001");
+      expect(performance.now() - started).toBeLessThan(2_000);
+      expect(hung.reset).toBe(false);
+      expect(hung.error?.name).toBe("TimeoutError");
+      expect((await sandbox.execute("kept + context.length")).output.trim()).toBe("50002");
     } finally {
       await sandbox.dispose();
     }

@@ -1,13 +1,17 @@
 import { RLMSandboxError } from "../errors/sandbox-error.js";
 import { SANDBOX_WATCHDOG_GRACE_MS } from "../limits.js";
-import type {
-  CallResult,
-  CellOutcome,
-  ContextPath,
-  SandboxCallKind,
-  SerializedError,
-  WorkerInit,
-  WorkerMessage,
+import { ContextStore } from "./context-store.js";
+import {
+  type CallResult,
+  type CellOutcome,
+  type ContextPath,
+  type SandboxCallKind,
+  serializeError,
+  type TextAccessDelta,
+  type TextOpReply,
+  type TextOpRequest,
+  type WorkerInit,
+  type WorkerMessage,
 } from "./protocol.js";
 import { type PooledWorker, type SandboxWorkerPool, sandboxWorkerPool } from "./worker-pool.js";
 
@@ -23,7 +27,14 @@ export interface SandboxCall {
 /** Answers a host call. Its `signal` fires when the cell that made the call ends or the sandbox is disposed. */
 export type SandboxCallHandler = (call: SandboxCall, signal: AbortSignal) => Promise<unknown>;
 
-export interface SandboxOptions extends Omit<WorkerInit, "debug"> {
+export interface SandboxOptions extends Omit<WorkerInit, "debug" | "texts"> {
+  /** The run's context (validated plain data). */
+  context: unknown;
+  /**
+   * Copy the context into the worker, so `Text` methods run there rather than on this thread. Costs a copy of the
+   * context; see docs/decisions/0002.
+   */
+  copyContextToWorker: boolean;
   onCall: SandboxCallHandler;
   /** Heap the worker's own V8 isolate needs for this sandbox's context (large strings live there). */
   workerHeapMb: number;
@@ -72,6 +83,8 @@ export class Sandbox implements AsyncDisposable {
   private pendingInit: { resolve: () => void; reject: (error: unknown) => void } | undefined;
   private pendingDispose: ((leak: string | undefined) => void) | undefined;
   private textPaths: ContextPath[] = [];
+  /** The context's large strings, when they stay on this thread (made once, kept across worker restarts). */
+  private store: ContextStore | undefined;
   private readonly access = new Map<number, ContextAccess>();
   private outbox: CallResult[] = [];
 
@@ -148,6 +161,7 @@ export class Sandbox implements AsyncDisposable {
 
   /** Reads of the context's host-backed texts so far, by text. */
   contextAccess(): ContextAccess[] {
+    if (this.store) this.recordAccess(this.store.takeAccess());
     return [...this.access.values()].map((a) => ({ ...a, path: [...a.path] }));
   }
 
@@ -156,9 +170,29 @@ export class Sandbox implements AsyncDisposable {
   }
 
   private async start(): Promise<void> {
-    const { onCall: _onCall, workerHeapMb, debug, pool = sandboxWorkerPool, signal: _signal, ...init } = this.options;
+    const {
+      onCall: _onCall,
+      workerHeapMb,
+      debug,
+      pool = sandboxWorkerPool,
+      signal: _signal,
+      context,
+      copyContextToWorker,
+      ...init
+    } = this.options;
+    if (!copyContextToWorker && this.store === undefined) {
+      this.store = new ContextStore(context, init.hostStringMinChars, init.hostStringKeys, init.memoryLimitBytes);
+      this.textPaths = this.store.paths;
+    }
+    const texts: WorkerInit["texts"] = this.store
+      ? { in: "host", skeletonJSON: this.store.skeletonJSON }
+      : { in: "worker", context };
     const placement = pool.attach(
-      { onMessage: (message) => this.onMessage(message), onCrash: (error) => this.onCrash(error) },
+      {
+        onMessage: (message) => this.onMessage(message),
+        onCrash: (error) => this.onCrash(error),
+        onTextOp: (request) => this.onTextOp(request),
+      },
       workerHeapMb,
     );
     this.placement = placement;
@@ -170,7 +204,7 @@ export class Sandbox implements AsyncDisposable {
         placement.worker.post({
           type: "init",
           sandboxId: placement.sandboxId,
-          init: { ...init, debug: debug ?? false },
+          init: { ...init, texts, debug: debug ?? false },
         });
       });
     } catch (error) {
@@ -186,7 +220,7 @@ export class Sandbox implements AsyncDisposable {
   private onMessage(message: WorkerMessage): void {
     switch (message.type) {
       case "ready":
-        this.textPaths = message.textPaths;
+        if (this.store === undefined) this.textPaths = message.textPaths;
         this.pendingInit?.resolve();
         return;
       case "init-error":
@@ -204,7 +238,8 @@ export class Sandbox implements AsyncDisposable {
         }
         return;
       case "cell-result":
-        this.recordAccess(message.outcome);
+        this.recordAccess(message.outcome.textAccess ?? []);
+        if (this.store) this.recordAccess(this.store.takeAccess());
         if (message.fatal) this.forgetPlacement();
         if (this.cellWaiter?.cellId === message.cellId) this.cellWaiter.settle(message.outcome, message.fatal);
         return;
@@ -220,8 +255,17 @@ export class Sandbox implements AsyncDisposable {
     }
   }
 
-  private recordAccess(outcome: CellOutcome): void {
-    for (const [id, chars, hits, operations] of outcome.textAccess ?? []) {
+  private onTextOp(request: TextOpRequest): TextOpReply {
+    if (this.store === undefined) throw new Error("this sandbox's texts live in its worker");
+    try {
+      return { ok: true, value: this.store.op(request.id, request.op, request.args, request.timeLimitMs) };
+    } catch (error) {
+      return { ok: false, error: serializeError(error) };
+    }
+  }
+
+  private recordAccess(deltas: TextAccessDelta[]): void {
+    for (const [id, chars, hits, operations] of deltas) {
       const path = this.textPaths[id];
       if (path === undefined) continue;
       const entry = this.access.get(id) ?? { path, charsRead: 0, hits: 0, operations: 0 };
@@ -315,10 +359,4 @@ function describe(error: unknown): string {
     return code ? `${code}: ${error.message}` : error.message;
   }
   return String(error);
-}
-
-/** Turns anything thrown by a host call into what the guest sees. */
-export function serializeError(error: unknown): SerializedError {
-  if (error instanceof Error) return { name: error.name, message: error.message };
-  return { name: "Error", message: String(error) };
 }

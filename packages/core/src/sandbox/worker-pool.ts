@@ -1,13 +1,22 @@
 import { availableParallelism } from "node:os";
-import { Worker } from "node:worker_threads";
+import { MessageChannel, type MessagePort, Worker } from "node:worker_threads";
 import { RLMSandboxError } from "../errors/sandbox-error.js";
 import { POOL_WORKER_HEAP_MB, SANDBOX_WORKER_STACK_MB } from "../limits.js";
-import type { HostMessage, WorkerMessage } from "./protocol.js";
+import {
+  type HostMessage,
+  type SandboxWorkerData,
+  serializeError,
+  type TextOpReply,
+  type TextOpRequest,
+  type WorkerMessage,
+} from "./protocol.js";
 
 /** A sandbox as the pool sees it: where its messages go, and what to do when its worker dies. */
 export interface PoolClient {
   onMessage(message: WorkerMessage): void;
   onCrash(error: unknown): void;
+  /** Answers a `Text` operation of this sandbox's guest code (the worker waits for it). */
+  onTextOp(request: TextOpRequest): TextOpReply;
 }
 
 /** One worker thread and the sandboxes it hosts. */
@@ -18,19 +27,28 @@ export class PooledWorker {
   dead = false;
   readonly ready: Promise<void>;
   private readonly worker: Worker;
+  private readonly textPort: MessagePort;
+  private readonly textSignal = new Int32Array(new SharedArrayBuffer(4));
 
   constructor(
     readonly heapMb: number,
     private readonly onExit: (worker: PooledWorker) => void,
   ) {
+    const { port1, port2 } = new MessageChannel();
+    this.textPort = port1;
+    const workerData: SandboxWorkerData = { textPort: port2, textSignal: this.textSignal };
     this.worker = new Worker(workerURL(), {
       resourceLimits: { stackSizeMb: SANDBOX_WORKER_STACK_MB, maxOldGenerationSizeMb: heapMb },
       // Not the host's flags (e.g. --input-type, loaders): the worker runs one known script.
       execArgv: [],
       stdout: false,
       stderr: false,
+      workerData,
+      transferList: [port2],
     });
     this.worker.unref();
+    this.textPort.on("message", (request: TextOpRequest) => this.answerTextOp(request));
+    this.textPort.unref();
     this.ready = new Promise<void>((resolve, reject) => {
       this.worker.once("online", resolve);
       this.worker.once("error", reject);
@@ -45,6 +63,22 @@ export class PooledWorker {
     });
     this.worker.on("error", (error) => this.die(error));
     this.worker.on("exit", (code) => this.die(new Error(`worker exited with code ${code}`)));
+  }
+
+  /** Every request gets a reply, whatever happens: the worker is blocked until it does. */
+  private answerTextOp(request: TextOpRequest): void {
+    let reply: TextOpReply;
+    try {
+      const client = this.clients.get(request.sandboxId);
+      reply = client
+        ? client.onTextOp(request)
+        : { ok: false, error: { name: "Error", message: "this sandbox no longer exists" } };
+    } catch (error) {
+      reply = { ok: false, error: serializeError(error) };
+    }
+    this.textPort.postMessage(reply);
+    Atomics.store(this.textSignal, 0, 1);
+    Atomics.notify(this.textSignal, 0);
   }
 
   post(message: HostMessage): void {
@@ -72,6 +106,7 @@ export class PooledWorker {
   private die(error: unknown): void {
     if (this.dead) return;
     this.dead = true;
+    this.textPort.close();
     this.onExit(this);
     const clients = [...this.clients.values()];
     this.clients.clear();
@@ -115,6 +150,11 @@ export class SandboxWorkerPool {
     worker.clients.delete(sandboxId);
     if (worker.heapMb > POOL_WORKER_HEAP_MB && worker.clients.size === 0)
       worker.terminate(new RLMSandboxError({ message: "worker no longer needed" }));
+  }
+
+  /** Ends every worker now: their sandboxes fail the cell they are running and restart on their next one. */
+  terminateAll(reason: unknown): void {
+    for (const worker of [...this.workers]) worker.terminate(reason);
   }
 
   /** Starts a worker ahead of need, so the first run does not wait for one. */

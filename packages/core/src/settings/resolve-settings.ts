@@ -36,6 +36,7 @@ export interface ResolvedSettings {
     maxOutputChars: number;
     hostStringMinChars: number;
     hostStringKeys: string[];
+    copyContextToWorker: boolean;
     debug: boolean;
   };
   tools: Record<string, RLMToolDefinition>;
@@ -80,6 +81,7 @@ const SANDBOX_KEYS = [
   "maxOutputChars",
   "hostStringMinChars",
   "hostStringKeys",
+  "copyContextToWorker",
   "debug",
 ];
 const MIN_MEMORY_LIMIT_BYTES = 8 * 1024 * 1024;
@@ -144,7 +146,8 @@ export function resolveSettings(settings: RLMSettings): ResolvedSettings {
         1,
       ),
       hostStringKeys: stringList(sandbox.hostStringKeys, "sandbox.hostStringKeys"),
-      debug: sandbox.debug === true,
+      copyContextToWorker: flag(sandbox.copyContextToWorker, "sandbox.copyContextToWorker"),
+      debug: flag(sandbox.debug, "sandbox.debug"),
     },
     tools: checkTools(settings.tools),
     onEvent: settings.onEvent,
@@ -172,6 +175,14 @@ function checkModel(value: unknown, field: string): LanguageModel {
     argument: field,
     message: `expected a LanguageModel ({ modelId: string, generate(request) => Promise<{ text, usage? }> }), got ${describe(value)}.${hint}`,
   });
+}
+
+function flag(value: unknown, field: string): boolean {
+  if (value === undefined) return false;
+  if (typeof value !== "boolean") {
+    throw new RLMInvalidArgumentError({ argument: field, message: `expected true or false, got ${describe(value)}.` });
+  }
+  return value;
 }
 
 function integer(value: unknown, field: string, fallback: number, min: number): number {

@@ -34,6 +34,13 @@ export interface RLMSandboxSettings {
    * documents), so reads of them are counted in `result.contextAccess`. Default none.
    */
   hostStringKeys?: string[];
+  /**
+   * Copy the context into the sandbox's worker thread, so `Text` methods (regex searches over a large context) run
+   * there, in parallel with your code, instead of on the thread that called `run`. Costs one copy of the context in
+   * memory and ~1 ms per MB to start. Default false: large strings stay where they are, zero-copy, and each `Text`
+   * method runs on the calling thread (a regex is stopped when the cell's `stepTimeoutMs` runs out).
+   */
+  copyContextToWorker?: boolean;
   /** Run QuickJS's debug build (slower), which reports leaked handles. For tests of the engine itself. */
   debug?: boolean;
 }
