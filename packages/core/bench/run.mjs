@@ -276,7 +276,7 @@ async function depth() {
 const only = process.argv[2];
 const suites = { needle, fanOut, iterations, coldStart, memory, depth };
 for (const [name, suite] of Object.entries(suites)) {
-  if (only && only !== name) continue;
+  if (only && !only.split(",").includes(name)) continue;
   log(`running ${name} ...`);
   await suite();
 }

@@ -34,22 +34,48 @@ export const GUEST_PRELUDE = String.raw`(function (host, toolNames) {
   const pop = uncurry(Array.prototype.pop);
   const arrayIterator = uncurry(Array.prototype[Symbol.iterator]);
   const strSlice = uncurry(StringC.prototype.slice);
-  const hostCallRaw = host.call;
+  const strIndexOf = uncurry(StringC.prototype.indexOf);
+  const hostCallsQueued = host.queued;
   const PromiseC = Promise;
-  // Host calls in flight: id -> [resolve, reject]. Promises are made here, in guest code (cheap), and settled by
-  // the host through settle(); calls of an ended cell are forgotten and never settle.
+  // Host calls are queued here and handed to the host in one crossing when the slice of guest code ends (a
+  // 100-way fan-out is one JSON string, not 100 native calls). Their promises are made here too, and settled by the
+  // host through settleAll(); calls of an ended cell are forgotten and never settle.
   const waiting = create(null);
+  let outgoing = [];
+  let nextCallId = 1;
   function hostCall(kind, name, args) {
+    const id = nextCallId++;
+    push(outgoing, [id, kind, name, args]);
+    if (outgoing.length === 1) hostCallsQueued();
     return new PromiseC(function (resolve, reject) {
-      waiting[hostCallRaw(kind, name, args)] = [resolve, reject];
+      waiting[id] = [resolve, reject];
     });
   }
-  function settle(id, ok, value) {
-    const w = waiting[id];
-    if (w === undefined) return;
-    delete waiting[id];
-    if (ok) w[0](value);
-    else w[1](value);
+  function takeCalls() {
+    const json = JSONstringify(outgoing);
+    outgoing = [];
+    return json;
+  }
+  function toError(e) {
+    const error = new ErrorC(e.message);
+    defineProperty(error, "name", { value: e.name, writable: true, configurable: true });
+    return error;
+  }
+  // Failed items of a batch arrive as { $rlmError: { name, message } } and become Error values.
+  function reviveErrors(key, value) {
+    return value !== null && typeof value === "object" && value.$rlmError !== undefined ? toError(value.$rlmError) : value;
+  }
+  // [[id, 1, value?] | [id, 0, { name, message }], ...]; a missing value is undefined.
+  function settleAll(json) {
+    const list = strIndexOf(json, "$rlmError") === -1 ? JSONparse(json) : JSONparse(json, reviveErrors);
+    for (let i = 0; i < list.length; i++) {
+      const entry = list[i];
+      const w = waiting[entry[0]];
+      if (w === undefined) continue;
+      delete waiting[entry[0]];
+      if (entry[1] === 1) w[0](entry.length > 2 ? entry[2] : undefined);
+      else w[1](toError(entry[2]));
+    }
   }
   function forget(ids) {
     for (let i = 0; i < ids.length; i++) delete waiting[ids[i]];
@@ -314,5 +340,5 @@ export const GUEST_PRELUDE = String.raw`(function (host, toolNames) {
     const names = getOwnPropertyNames(G);
     for (let i = 0; i < names.length; i++) builtins[names[i]] = true;
   }
-  return { format, revive, defineContext, markBuiltins, settle, forget };
+  return { format, revive, defineContext, markBuiltins, takeCalls, settleAll, forget };
 })`;

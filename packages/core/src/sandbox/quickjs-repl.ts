@@ -64,8 +64,8 @@ interface PendingCall {
 export class QuickJSRepl {
   private cell: Cell | undefined;
   private readonly pending = new Map<number, PendingCall>();
-  private outbox: OutgoingCall[] = [];
-  private nextCallId = 1;
+  /** Guest code queued host calls during the current slice (the prelude says so once per slice). */
+  private callsQueued = false;
   private sliceStartMs = 0;
   private disposed = false;
 
@@ -75,8 +75,9 @@ export class QuickJSRepl {
     private readonly vm: QuickJSContext,
     private readonly send: (message: ReplMessage) => void,
     private readonly format: QuickJSHandle,
-    /** Guest functions that settle and forget host calls' promises. */
-    private readonly settle: QuickJSHandle,
+    /** Guest functions that hand over queued host calls, and settle and forget their promises. */
+    private readonly takeCalls: QuickJSHandle,
+    private readonly settleAll: QuickJSHandle,
     private readonly forget: QuickJSHandle,
     /** Where the context's `Text` methods run. */
     private readonly texts: TextSource,
@@ -90,10 +91,9 @@ export class QuickJSRepl {
     const vm = runtime.newContext();
     let repl: QuickJSRepl | undefined;
     const host = vm.newObject();
-    vm.newFunction("call", (kind, name, args) => {
-      if (repl === undefined) throw new Error("sandbox is not ready");
-      return repl.hostCall(vm.getString(kind) as SandboxCallKind, vm.getString(name), vm.dump(args) as unknown[]);
-    }).consume((fn) => vm.setProp(host, "call", fn));
+    vm.newFunction("queued", () => {
+      if (repl !== undefined) repl.callsQueued = true;
+    }).consume((fn) => vm.setProp(host, "queued", fn));
     vm.newFunction("log", (line) => {
       repl?.cell?.output.writeLine(vm.getString(line));
     }).consume((fn) => vm.setProp(host, "log", fn));
@@ -131,11 +131,12 @@ export class QuickJSRepl {
     context.dispose();
     vm.getProp(api, "markBuiltins").consume((fn) => vm.unwrapResult(vm.callFunction(fn, vm.undefined)).dispose());
     const format = vm.getProp(api, "format");
-    const settle = vm.getProp(api, "settle");
+    const takeCalls = vm.getProp(api, "takeCalls");
+    const settleAll = vm.getProp(api, "settleAll");
     const forget = vm.getProp(api, "forget");
     api.dispose();
 
-    repl = new QuickJSRepl(init, runtime, vm, send, format, settle, forget, texts);
+    repl = new QuickJSRepl(init, runtime, vm, send, format, takeCalls, settleAll, forget, texts);
     runtime.setInterruptHandler(() => repl?.shouldInterrupt() ?? false);
     return repl;
   }
@@ -169,24 +170,27 @@ export class QuickJSRepl {
 
   /** Delivers host calls' results to the guest promises waiting for them, then runs what they unblocked. */
   resolveCalls(results: CallResult[]): void {
-    const settled = this.guarded(() => {
-      for (const result of results) {
-        if (!this.pending.delete(result.callId)) continue;
-        this.cell?.calls.delete(result.callId);
-        const id = this.vm.newNumber(result.callId);
-        const ok = result.ok ? this.vm.true : this.vm.false;
-        const value = result.ok ? toHandle(this.vm, result.value) : this.vm.newError(result.error);
-        const outcome = this.vm.callFunction(this.settle, this.vm.undefined, id, ok, value);
-        id.dispose();
-        value.dispose();
+    // One crossing for the lot: [[id, 1, value?] | [id, 0, { name, message }], ...] (see the prelude's settleAll).
+    const entries: unknown[] = [];
+    for (const result of results) {
+      if (!this.pending.delete(result.callId)) continue;
+      this.cell?.calls.delete(result.callId);
+      if (!result.ok) entries.push([result.callId, 0, result.error]);
+      else entries.push(result.value === undefined ? [result.callId, 1] : [result.callId, 1, result.value]);
+    }
+    if (entries.length > 0) {
+      const settled = this.guarded(() => {
+        const json = this.vm.newString(JSON.stringify(entries));
+        const outcome = this.vm.callFunction(this.settleAll, this.vm.undefined, json);
+        json.dispose();
         if (outcome.error) return outcome.error;
         outcome.value.dispose();
+        return undefined;
+      });
+      if (settled) {
+        this.finish(this.takeError(settled));
+        return;
       }
-      return undefined;
-    });
-    if (settled) {
-      this.finish(this.takeError(settled));
-      return;
     }
     this.drain();
   }
@@ -206,7 +210,8 @@ export class QuickJSRepl {
     this.releaseCell();
     this.pending.clear();
     this.format.dispose();
-    this.settle.dispose();
+    this.takeCalls.dispose();
+    this.settleAll.dispose();
     this.forget.dispose();
     try {
       this.vm.dispose();
@@ -217,15 +222,25 @@ export class QuickJSRepl {
     return undefined;
   }
 
-  private hostCall(kind: SandboxCallKind, name: string, args: unknown[]): QuickJSHandle {
+  /** Takes the calls guest code queued during the last slice and sends them to the host in one message. */
+  private sendQueuedCalls(): void {
+    this.callsQueued = false;
     const cell = this.cell;
-    if (cell === undefined) throw new Error(`${kind} can only be called while a cell runs`);
-    const callId = this.nextCallId++;
-    this.pending.set(callId, { cellId: cell.id });
-    cell.calls.add(callId);
-    // Sent when this slice of guest code returns (see `guarded`): a fan-out's calls leave in one message.
-    this.outbox.push({ callId, cellId: cell.id, kind, name, args });
-    return this.vm.newNumber(callId);
+    const taken = this.vm.callFunction(this.takeCalls, this.vm.undefined);
+    if (taken.error) {
+      taken.error.dispose();
+      return;
+    }
+    const queued = JSON.parse(this.vm.getString(taken.value)) as [number, SandboxCallKind, string, unknown[]][];
+    taken.value.dispose();
+    if (cell === undefined) return; // the cell ended in the same slice: its calls are never made
+    const calls: OutgoingCall[] = [];
+    for (const [callId, kind, name, args] of queued) {
+      this.pending.set(callId, { cellId: cell.id });
+      cell.calls.add(callId);
+      calls.push({ callId, cellId: cell.id, kind, name, args });
+    }
+    this.send({ type: "calls", calls });
   }
 
   /** What is left of the running cell's CPU budget. */
@@ -252,10 +267,7 @@ export class QuickJSRepl {
       return fn();
     } finally {
       if (this.cell) this.cell.cpuMs += performance.now() - this.sliceStartMs;
-      if (this.outbox.length > 0) {
-        this.send({ type: "calls", calls: this.outbox });
-        this.outbox = [];
-      }
+      if (this.callsQueued) this.sendQueuedCalls();
     }
   }
 

@@ -5,6 +5,7 @@
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { ContextStore } from "./context-store.js";
+import { LoopWarmer } from "./loop-warmer.js";
 import {
   type HostMessage,
   type ReplMessage,
@@ -28,7 +29,12 @@ function textsFor(sandboxId: number, init: WorkerInit): RemoteTexts | ContextSto
 }
 
 const repls = new Map<number, QuickJSRepl>();
-const post = (message: WorkerMessage) => port.postMessage(message);
+/** After each message to the host, the next one (the next cell, call results) often follows within microseconds. */
+const loop = new LoopWarmer(1);
+const post = (message: WorkerMessage) => {
+  port.postMessage(message);
+  loop.warm();
+};
 const sender = (sandboxId: number) => (message: ReplMessage) => post({ ...message, sandboxId } as WorkerMessage);
 
 /** A host-level exception out of QuickJS (the runtime may be corrupt): the sandbox is dropped, the cell fails. */
