@@ -1,4 +1,3 @@
-import { setMaxListeners } from "node:events";
 import { callModel } from "../engine/call-model.js";
 import { RLMInvalidArgumentError } from "../errors/invalid-argument-error.js";
 import { epochMs } from "../events/epoch-ms.js";
@@ -30,7 +29,6 @@ export class SubcallRouter {
   async handle(call: SandboxCall, signal: AbortSignal): Promise<unknown> {
     // The sandbox aborts this signal when the cell ends, the sandbox goes, or the run is aborted.
     const callSignal = signal;
-    if (call.kind === "llm_query_batched") setMaxListeners(0, callSignal); // one listener per prompt
     switch (call.kind) {
       case "llm_query":
         return this.llm(String(call.args[0]), callSignal);

@@ -6,10 +6,10 @@
  * so model code that reassigns `llm_query`, deletes `FINAL` or pollutes `Array.prototype` cannot break the API for
  * later cells. The `host` object itself is only reachable from this closure.
  *
- * It returns `{ format, revive, ... }` for the worker: `format` renders a value for the REPL output, `revive` turns the
- * JSON skeleton of `context` into values, with large strings as host-backed `Text` objects.
+ * It returns `{ format, setUp, ... }` for the worker: `format` renders a value for the REPL output, `setUp` defines the
+ * run's tools and its `context` (the JSON skeleton revived, large strings as host-backed `Text` objects).
  */
-export const GUEST_PRELUDE = String.raw`(function (host, toolNames) {
+export const GUEST_PRELUDE = String.raw`(function (host) {
   "use strict";
   const G = globalThis;
   const O = Object;
@@ -319,26 +319,26 @@ export const GUEST_PRELUDE = String.raw`(function (host, toolNames) {
   function print() { printArgs(arguments); }
 
   const api = { llm_query, llm_query_batched, rlm_query, FINAL, FINAL_VAR, SHOW_VARS, print, console: consoleObject, Text };
-  for (let i = 0; i < toolNames.length; i++) {
-    const toolName = toolNames[i];
-    api[toolName] = function () {
-      const args = [];
-      for (let j = 0; j < arguments.length; j++) push(args, toData(arguments[j]) ?? null);
-      return hostCall("tool", toolName, args);
-    };
-  }
   // Accessors, not data properties: QuickJS lets Object.defineProperty replace a non-configurable *data* property
   // of the global object, but honours non-configurable accessors.
   const lock = (name, value) => defineProperty(G, name, { get: () => value, enumerable: false, configurable: false });
   for (const name of getOwnPropertyNames(api)) lock(name, api[name]);
   // Host-only powers QuickJS might expose are removed; model code gets plain ECMAScript.
   for (const name of ["os", "std", "scriptArgs", "gc"]) { try { delete G[name]; } catch (e) {} }
-  function defineContext(value) {
-    lock("context", value);
+  function tool(toolName) {
+    return function () {
+      const args = [];
+      for (let j = 0; j < arguments.length; j++) push(args, toData(arguments[j]) ?? null);
+      return hostCall("tool", toolName, args);
+    };
   }
-  function markBuiltins() {
+  // Called once, before any model code, by the run that takes this (possibly prepared ahead) sandbox: its tools,
+  // its context, and the names that are not the model's variables.
+  function setUp(toolNames, skeletonJSON) {
+    for (let i = 0; i < toolNames.length; i++) lock(toolNames[i], tool(toolNames[i]));
+    lock("context", revive(skeletonJSON));
     const names = getOwnPropertyNames(G);
     for (let i = 0; i < names.length; i++) builtins[names[i]] = true;
   }
-  return { format, revive, defineContext, markBuiltins, takeCalls, settleAll, forget };
+  return { format, setUp, takeCalls, settleAll, forget };
 })`;

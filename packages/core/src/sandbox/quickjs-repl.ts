@@ -56,16 +56,89 @@ interface PendingCall {
   cellId: number;
 }
 
+/** What the guest's host functions reach: set when a run takes the VM. */
+interface Binding {
+  repl: QuickJSRepl | undefined;
+  texts: TextSource | undefined;
+  stepTimeoutMs: number;
+}
+
+/**
+ * A fresh QuickJS module, runtime and context with the guest API evaluated, not yet given to a run. Making one takes
+ * a few milliseconds (and a new WASM memory, which tends to start a V8 GC), so the worker keeps one ready while idle.
+ */
+export interface PreparedVM {
+  runtime: QuickJSRuntime;
+  vm: QuickJSContext;
+  binding: Binding;
+  setUp: QuickJSHandle;
+  format: QuickJSHandle;
+  takeCalls: QuickJSHandle;
+  settleAll: QuickJSHandle;
+  forget: QuickJSHandle;
+}
+
+/** Makes a fresh module (the debug build reports leaked handles) and evaluates the guest API in it. */
+export async function prepareVM(debug: boolean): Promise<PreparedVM> {
+  const module = await newQuickJSWASMModule(debug ? DEBUG_VARIANT_LAZY() : RELEASE_VARIANT);
+  const runtime = module.newRuntime();
+  const vm = runtime.newContext();
+  const binding: Binding = { repl: undefined, texts: undefined, stepTimeoutMs: 0 };
+  const host = vm.newObject();
+  vm.newFunction("queued", () => {
+    if (binding.repl !== undefined) binding.repl.callsQueued = true;
+  }).consume((fn) => vm.setProp(host, "queued", fn));
+  vm.newFunction("log", (line) => {
+    binding.repl?.cell?.output.writeLine(vm.getString(line));
+  }).consume((fn) => vm.setProp(host, "log", fn));
+  vm.newFunction("final", (answer, json) => {
+    const cell = binding.repl?.cell;
+    if (cell === undefined) return;
+    const jsonText = vm.typeof(json) === "string" ? vm.getString(json) : undefined;
+    const text = JSON.parse(vm.getString(answer)) as string;
+    cell.final = { answer: text, ...(jsonText === undefined ? {} : { json: jsonText }) };
+  }).consume((fn) => vm.setProp(host, "final", fn));
+  vm.newFunction("text", (id, op, ...args) => {
+    const texts = binding.texts;
+    if (texts === undefined) throw new Error("the sandbox has no context yet");
+    const result = texts.op(
+      vm.getNumber(id),
+      vm.getString(op),
+      args.map((a) => vm.dump(a)),
+      binding.repl?.cpuLeftMs() ?? binding.stepTimeoutMs,
+    );
+    return toHandle(vm, result);
+  }).consume((fn) => vm.setProp(host, "text", fn));
+
+  const prelude = vm.unwrapResult(vm.evalCode(GUEST_PRELUDE, "rlm-prelude.js"));
+  const api = vm.unwrapResult(vm.callFunction(prelude, vm.undefined, host));
+  prelude.dispose();
+  host.dispose();
+  const prepared: PreparedVM = {
+    runtime,
+    vm,
+    binding,
+    setUp: vm.getProp(api, "setUp"),
+    format: vm.getProp(api, "format"),
+    takeCalls: vm.getProp(api, "takeCalls"),
+    settleAll: vm.getProp(api, "settleAll"),
+    forget: vm.getProp(api, "forget"),
+  };
+  api.dispose();
+  return prepared;
+}
+
 /**
  * One QuickJS REPL, living inside the sandbox worker: a fresh WASM module, a runtime with memory, stack and CPU
  * limits, the guest API, and the run's context. Runs cells one at a time; host calls made by a cell are posted to
  * the host and resolved when their results come back, so any number can be in flight at once.
  */
 export class QuickJSRepl {
-  private cell: Cell | undefined;
+  /** The running cell (read by the guest's host functions). */
+  cell: Cell | undefined;
   private readonly pending = new Map<number, PendingCall>();
   /** Guest code queued host calls during the current slice (the prelude says so once per slice). */
-  private callsQueued = false;
+  callsQueued = false;
   private sliceStartMs = 0;
   private disposed = false;
 
@@ -83,61 +156,40 @@ export class QuickJSRepl {
     private readonly texts: TextSource,
   ) {}
 
-  static async create(init: WorkerInit, texts: TextSource, send: (message: ReplMessage) => void): Promise<QuickJSRepl> {
-    const module = await newQuickJSWASMModule(init.debug ? DEBUG_VARIANT_LAZY() : RELEASE_VARIANT);
-    const runtime = module.newRuntime();
-    runtime.setMemoryLimit(init.memoryLimitBytes);
-    runtime.setMaxStackSize(init.stackLimitBytes);
-    const vm = runtime.newContext();
-    let repl: QuickJSRepl | undefined;
-    const host = vm.newObject();
-    vm.newFunction("queued", () => {
-      if (repl !== undefined) repl.callsQueued = true;
-    }).consume((fn) => vm.setProp(host, "queued", fn));
-    vm.newFunction("log", (line) => {
-      repl?.cell?.output.writeLine(vm.getString(line));
-    }).consume((fn) => vm.setProp(host, "log", fn));
-    vm.newFunction("final", (answer, json) => {
-      if (repl?.cell === undefined) return;
-      const jsonText = vm.typeof(json) === "string" ? vm.getString(json) : undefined;
-      const text = JSON.parse(vm.getString(answer)) as string;
-      repl.cell.final = { answer: text, ...(jsonText === undefined ? {} : { json: jsonText }) };
-    }).consume((fn) => vm.setProp(host, "final", fn));
-    vm.newFunction("text", (id, op, ...args) => {
-      const result = texts.op(
-        vm.getNumber(id),
-        vm.getString(op),
-        args.map((a) => vm.dump(a)),
-        repl?.cpuLeftMs() ?? init.stepTimeoutMs,
-      );
-      return toHandle(vm, result);
-    }).consume((fn) => vm.setProp(host, "text", fn));
-
-    const prelude = vm.unwrapResult(vm.evalCode(GUEST_PRELUDE, "rlm-prelude.js"));
-    const toolNames = vm.unwrapResult(vm.evalCode(JSON.stringify(init.toolNames), "rlm-tools.js"));
-    const api = vm.unwrapResult(vm.callFunction(prelude, vm.undefined, host, toolNames));
-    prelude.dispose();
-    toolNames.dispose();
-    host.dispose();
-
-    const skeleton = vm.newString(texts.skeletonJSON);
-    const revive = vm.getProp(api, "revive");
-    const context = vm.unwrapResult(vm.callFunction(revive, vm.undefined, skeleton));
-    skeleton.dispose();
-    revive.dispose();
-    vm.getProp(api, "defineContext").consume((fn) =>
-      vm.unwrapResult(vm.callFunction(fn, vm.undefined, context)).dispose(),
-    );
-    context.dispose();
-    vm.getProp(api, "markBuiltins").consume((fn) => vm.unwrapResult(vm.callFunction(fn, vm.undefined)).dispose());
-    const format = vm.getProp(api, "format");
-    const takeCalls = vm.getProp(api, "takeCalls");
-    const settleAll = vm.getProp(api, "settleAll");
-    const forget = vm.getProp(api, "forget");
-    api.dispose();
-
-    repl = new QuickJSRepl(init, runtime, vm, send, format, takeCalls, settleAll, forget, texts);
-    runtime.setInterruptHandler(() => repl?.shouldInterrupt() ?? false);
+  /**
+   * Gives a prepared VM to a run: its limits, `Text` source, tools and context. Throws (and frees the VM) if the
+   * context's skeleton does not fit.
+   */
+  static create(
+    init: WorkerInit,
+    texts: TextSource,
+    send: (message: ReplMessage) => void,
+    prepared: PreparedVM,
+  ): QuickJSRepl {
+    const { runtime, vm, binding } = prepared;
+    try {
+      runtime.setMemoryLimit(init.memoryLimitBytes);
+      runtime.setMaxStackSize(init.stackLimitBytes);
+      binding.texts = texts;
+      binding.stepTimeoutMs = init.stepTimeoutMs;
+      const toolNames = toHandle(vm, init.toolNames);
+      const skeleton = vm.newString(texts.skeletonJSON);
+      const setUp = vm.callFunction(prepared.setUp, vm.undefined, toolNames, skeleton);
+      toolNames.dispose();
+      skeleton.dispose();
+      prepared.setUp.dispose();
+      vm.unwrapResult(setUp).dispose();
+    } catch (error) {
+      for (const handle of [prepared.setUp, prepared.format, prepared.takeCalls, prepared.settleAll, prepared.forget])
+        if (handle.alive) handle.dispose();
+      vm.dispose();
+      runtime.dispose();
+      throw error;
+    }
+    const { format, takeCalls, settleAll, forget } = prepared;
+    const repl = new QuickJSRepl(init, runtime, vm, send, format, takeCalls, settleAll, forget, texts);
+    binding.repl = repl;
+    runtime.setInterruptHandler(() => repl.shouldInterrupt());
     return repl;
   }
 
@@ -244,7 +296,7 @@ export class QuickJSRepl {
   }
 
   /** What is left of the running cell's CPU budget. */
-  private cpuLeftMs(): number {
+  cpuLeftMs(): number {
     const used = (this.cell?.cpuMs ?? 0) + (performance.now() - this.sliceStartMs);
     return Math.max(1, this.init.stepTimeoutMs - used);
   }

@@ -14,12 +14,14 @@ import {
   type WorkerInit,
   type WorkerMessage,
 } from "./protocol.js";
-import { QuickJSRepl } from "./quickjs-repl.js";
+import { type PreparedVM, prepareVM, QuickJSRepl } from "./quickjs-repl.js";
 import { RemoteTexts, TextChannel } from "./remote-texts.js";
 
 const port = parentPort;
 if (port === null) throw new Error("sandbox-worker must run in a worker thread");
 const { textPort, textSignal } = workerData as SandboxWorkerData;
+/** How long the worker must have had nothing to do before it prepares the next sandbox's VM. */
+const SPARE_AFTER_IDLE_MS = 15;
 const textChannel = new TextChannel(textPort, textSignal);
 
 /** The sandbox's texts: requests to the host, or a store of its own when the context was copied in. */
@@ -57,8 +59,43 @@ function fatal(sandboxId: number, cellId: number, error: unknown): void {
   });
 }
 
+/**
+ * One VM made ahead of need once the worker has been idle for a moment, so the next sandbox starts in about a
+ * millisecond instead of several (and the GC a new WASM memory tends to start runs then, not during someone's cell).
+ * Each VM is still used by one sandbox only. The debug build is always made fresh.
+ */
+let spare: Promise<PreparedVM> | undefined;
+let lastActivityAt = performance.now();
+let spareTimer: ReturnType<typeof setTimeout> | undefined;
+function scheduleSpare(): void {
+  if (spare !== undefined || spareTimer !== undefined) return;
+  const wait = () => {
+    const idleMs = performance.now() - lastActivityAt;
+    if (idleMs < SPARE_AFTER_IDLE_MS) {
+      spareTimer = setTimeout(wait, SPARE_AFTER_IDLE_MS - idleMs);
+      return;
+    }
+    spareTimer = undefined;
+    const made = prepareVM(false);
+    spare = made;
+    made.catch(() => {
+      if (spare === made) spare = undefined;
+    });
+  };
+  spareTimer = setTimeout(wait, SPARE_AFTER_IDLE_MS);
+}
+function takeVM(debug: boolean): Promise<PreparedVM> {
+  if (debug || spare === undefined) return prepareVM(debug);
+  const taken = spare;
+  spare = undefined;
+  return taken;
+}
+scheduleSpare();
+
 const currentCell = new Map<number, number>();
 port.on("message", (message: HostMessage) => {
+  lastActivityAt = performance.now();
+  scheduleSpare();
   switch (message.type) {
     case "init": {
       const { sandboxId } = message;
@@ -69,13 +106,13 @@ port.on("message", (message: HostMessage) => {
         post({ type: "init-error", sandboxId, error: serializeError(error) });
         return;
       }
-      QuickJSRepl.create(message.init, texts, sender(sandboxId)).then(
-        (repl) => {
-          repls.set(sandboxId, repl);
+      const { init } = message;
+      takeVM(init.debug)
+        .then((prepared) => {
+          repls.set(sandboxId, QuickJSRepl.create(init, texts, sender(sandboxId), prepared));
           post({ type: "ready", sandboxId, textPaths: texts instanceof ContextStore ? texts.paths : [] });
-        },
-        (error: unknown) => post({ type: "init-error", sandboxId, error: serializeError(error) }),
-      );
+        })
+        .catch((error: unknown) => post({ type: "init-error", sandboxId, error: serializeError(error) }));
       return;
     }
     case "exec": {

@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import { RLMSandboxError } from "../errors/sandbox-error.js";
 import { SANDBOX_WATCHDOG_GRACE_MS } from "../limits.js";
 import { ContextStore } from "./context-store.js";
@@ -77,7 +78,10 @@ export class Sandbox implements AsyncDisposable {
   private placement: { worker: PooledWorker; sandboxId: number } | undefined;
   private nextCellId = 1;
   private cellWaiter: CellWaiter | undefined;
-  private readonly calls = new Map<number, AbortController>();
+  /** Host calls in flight: call id -> the cell that made it. */
+  private readonly calls = new Map<number, number>();
+  /** One controller per cell with calls in flight: a cell's calls all end when it does. */
+  private readonly cellCalls = new Map<number, AbortController>();
   private disposed = false;
   private pingId = 0;
   private pendingInit: { resolve: () => void; reject: (error: unknown) => void } | undefined;
@@ -146,6 +150,7 @@ export class Sandbox implements AsyncDisposable {
     if (placement === undefined) return {};
     const leak = await new Promise<string | undefined>((resolve) => {
       const timer = setTimeout(() => resolve(undefined), 1_000);
+      timer.unref(); // runs do not wait for their sandbox's disposal; it must not hold the process open either
       this.pendingDispose = (report) => {
         clearTimeout(timer);
         resolve(report);
@@ -231,13 +236,18 @@ export class Sandbox implements AsyncDisposable {
           this.startCall(call.callId, { kind: call.kind, name: call.name, args: call.args, cellId: call.cellId });
         }
         return;
-      case "cancel-calls":
+      case "cancel-calls": {
+        const cells = new Set<number>();
         for (const id of message.callIds) {
-          this.calls.get(id)?.abort(new RLMSandboxError({ message: "the cell that made this call has ended" }));
+          const cellId = this.calls.get(id);
+          if (cellId !== undefined) cells.add(cellId);
           this.calls.delete(id);
         }
+        for (const cellId of cells) this.endCellCalls(cellId);
         return;
+      }
       case "cell-result":
+        this.endCellCalls(message.cellId);
         this.recordAccess(message.outcome.textAccess ?? []);
         if (this.store) this.recordAccess(this.store.takeAccess());
         if (message.fatal) this.forgetPlacement();
@@ -277,18 +287,36 @@ export class Sandbox implements AsyncDisposable {
   }
 
   private startCall(callId: number, call: SandboxCall): void {
-    const controller = new AbortController();
-    this.calls.set(callId, controller);
-    Promise.resolve()
-      .then(() => this.options.onCall(call, controller.signal))
-      .then(
-        (value) => {
-          if (this.calls.delete(callId)) this.deliver({ callId, ok: true, value });
-        },
-        (error: unknown) => {
-          if (this.calls.delete(callId)) this.deliver({ callId, ok: false, error: serializeError(error) });
-        },
-      );
+    let controller = this.cellCalls.get(call.cellId);
+    if (controller === undefined) {
+      controller = new AbortController();
+      setMaxListeners(0, controller.signal); // one listener per request in flight; hundreds are expected
+      this.cellCalls.set(call.cellId, controller);
+    }
+    this.calls.set(callId, call.cellId);
+    let answer: Promise<unknown>;
+    try {
+      answer = this.options.onCall(call, controller.signal);
+    } catch (error) {
+      answer = Promise.reject(error);
+    }
+    answer.then(
+      (value) => {
+        if (this.calls.delete(callId)) this.deliver({ callId, ok: true, value });
+      },
+      (error: unknown) => {
+        if (this.calls.delete(callId)) this.deliver({ callId, ok: false, error: serializeError(error) });
+      },
+    );
+  }
+
+  /** The cell ended: whatever it asked for and still waits on is cancelled. */
+  private endCellCalls(cellId: number): void {
+    const controller = this.cellCalls.get(cellId);
+    if (controller === undefined) return;
+    this.cellCalls.delete(cellId);
+    for (const [id, owner] of this.calls) if (owner === cellId) this.calls.delete(id);
+    controller.abort(new RLMSandboxError({ message: "the cell that made this call has ended" }));
   }
 
   /**
@@ -346,10 +374,12 @@ export class Sandbox implements AsyncDisposable {
   }
 
   private abortCalls(reason: string): void {
+    this.calls.clear();
+    if (this.cellCalls.size === 0) return;
     const runSignal = this.options.signal;
     const why = runSignal?.aborted ? runSignal.reason : new RLMSandboxError({ message: reason });
-    for (const controller of this.calls.values()) controller.abort(why);
-    this.calls.clear();
+    for (const controller of this.cellCalls.values()) controller.abort(why);
+    this.cellCalls.clear();
   }
 }
 
