@@ -91,6 +91,13 @@ async function needle() {
 // 2. fan-out ---------------------------------------------------------------------------------------------------------
 async function fanOut() {
   const LATENCY = 200;
+  // What Node's timers alone give for 100 concurrent 200 ms waits (the scripted sub-model's latency is a timer).
+  const bare = [];
+  for (let i = 0; i < 3; i++) {
+    const t = performance.now();
+    await Promise.all(Array.from({ length: 100 }, () => new Promise((r) => setTimeout(r, LATENCY))));
+    bare.push(performance.now() - t);
+  }
   for (const concurrency of [16, 100]) {
     for (const style of ["batched", "Promise.all"]) {
       const code =
@@ -98,7 +105,7 @@ async function fanOut() {
           ? "const r = await llm_query_batched(Array.from({ length: 100 }, (_, i) => 'chunk ' + i))"
           : "const r = await Promise.all(Array.from({ length: 100 }, (_, i) => llm_query('chunk ' + i)))";
       const walls = [];
-      for (let i = 0; i < Math.max(3, Math.ceil(RUNS / 2)); i++) {
+      for (let i = 0; i < RUNS + 2; i++) {
         const model = createScriptedModel({ replies: [codeReply(code), codeReply("FINAL(String(r.length))")] });
         const subModel = createScriptedModel({ modelId: "sub", replies: ["ok"], latencyMs: LATENCY });
         const result = await createRLM({ model, subModel, concurrency, cache: false }).run({
@@ -114,7 +121,7 @@ async function fanOut() {
         median(walls),
         "ms",
         ideal,
-        `ideal ceil(100/${concurrency}) x 200 ms = ${ideal} ms`,
+        `ideal ceil(100/${concurrency}) x 200 ms = ${ideal} ms; 100 bare 200 ms timers: ${median(bare).toFixed(1)} ms`,
       );
     }
   }

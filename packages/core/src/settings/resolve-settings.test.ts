@@ -24,6 +24,7 @@ describe("settings are checked at the door", () => {
     [{ sandbox: { stepTimeoutMs: -1 } }, "sandbox.stepTimeoutMs", />= 1/],
     [{ sandbox: { maxOutputChars: 10 } }, "sandbox.maxOutputChars", />= 100/],
     [{ sandbox: { memoryLimit: 5 } }, "sandbox.memoryLimit", /Did you mean `sandbox.memoryLimitBytes`/],
+    [{ sandbox: { copyContextToWorker: "yes" } }, "sandbox.copyContextToWorker", /expected true or false, got "yes"/],
     [{ maxIteration: 5 }, "maxIteration", /Did you mean `maxIterations`/],
     [{ tools: { "bad name": () => 1 } }, "tools.bad name", /identifiers/],
     [{ tools: { llm_query: () => 1 } }, "tools.llm_query", /reserved/],
