@@ -60,7 +60,7 @@ function fatal(sandboxId: number, cellId: number, error: unknown): void {
 }
 
 /**
- * One VM made ahead of need once the worker has been idle for a moment, so the next sandbox starts in about a
+ * One VM made ahead of need once a sandbox has been disposed and the worker has been idle for a moment, so the next sandbox starts in about a
  * millisecond instead of several (and the GC a new WASM memory tends to start runs then, not during someone's cell).
  * Each VM is still used by one sandbox only. The debug build is always made fresh.
  */
@@ -90,12 +90,10 @@ function takeVM(debug: boolean): Promise<PreparedVM> {
   spare = undefined;
   return taken;
 }
-scheduleSpare();
 
 const currentCell = new Map<number, number>();
 port.on("message", (message: HostMessage) => {
   lastActivityAt = performance.now();
-  scheduleSpare();
   switch (message.type) {
     case "init": {
       const { sandboxId } = message;
@@ -144,6 +142,7 @@ port.on("message", (message: HostMessage) => {
       repls.delete(message.sandboxId);
       currentCell.delete(message.sandboxId);
       const leak = repl?.dispose();
+      scheduleSpare(); // a run ended: others are likely to follow (a process running one run never pays for a spare)
       post(
         leak === undefined
           ? { type: "disposed", sandboxId: message.sandboxId }
