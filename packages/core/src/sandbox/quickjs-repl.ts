@@ -1,14 +1,16 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import debugSyncModule from "@jitl/quickjs-wasmfile-debug-sync";
+import releaseSyncModule from "@jitl/quickjs-wasmfile-release-sync";
+// The core package and the two sync variants, not `quickjs-emscripten`, which loads every variant (~5 MB a worker).
 import {
-  DEBUG_SYNC,
-  newQuickJSWASMModule,
+  newQuickJSWASMModuleFromVariant,
   newVariant,
   type QuickJSContext,
   type QuickJSHandle,
   type QuickJSRuntime,
-  RELEASE_SYNC,
-} from "quickjs-emscripten";
+  type QuickJSSyncVariant,
+} from "quickjs-emscripten-core";
 import type { TextSource } from "./context-store.js";
 import { GUEST_PRELUDE } from "./guest-prelude.js";
 import { OutputBuffer } from "./output-buffer.js";
@@ -32,10 +34,17 @@ const require = createRequire(import.meta.url);
 // (The WebAssembly global is not in this project's `lib`; Node has it.)
 const { WebAssembly: wasm } = globalThis as unknown as { WebAssembly: { Module: new (bytes: Uint8Array) => never } };
 const compile = (specifier: string) => new wasm.Module(readFileSync(require.resolve(specifier)));
-const RELEASE_VARIANT = newVariant(RELEASE_SYNC, { wasmModule: compile("@jitl/quickjs-wasmfile-release-sync/wasm") });
+/** The variant packages' types describe their ESM build as CommonJS (`{ default }`); at run time it is the variant. */
+const variantOf = (imported: unknown): QuickJSSyncVariant =>
+  (imported as { default?: QuickJSSyncVariant }).default ?? (imported as QuickJSSyncVariant);
+const RELEASE_VARIANT = newVariant(variantOf(releaseSyncModule), {
+  wasmModule: compile("@jitl/quickjs-wasmfile-release-sync/wasm"),
+});
 let debugVariant: typeof RELEASE_VARIANT | undefined;
 const DEBUG_VARIANT_LAZY = () => {
-  debugVariant ??= newVariant(DEBUG_SYNC, { wasmModule: compile("@jitl/quickjs-wasmfile-debug-sync/wasm") });
+  debugVariant ??= newVariant(variantOf(debugSyncModule), {
+    wasmModule: compile("@jitl/quickjs-wasmfile-debug-sync/wasm"),
+  });
   return debugVariant;
 };
 
@@ -80,7 +89,7 @@ export interface PreparedVM {
 
 /** Makes a fresh module (the debug build reports leaked handles) and evaluates the guest API in it. */
 export async function prepareVM(debug: boolean): Promise<PreparedVM> {
-  const module = await newQuickJSWASMModule(debug ? DEBUG_VARIANT_LAZY() : RELEASE_VARIANT);
+  const module = await newQuickJSWASMModuleFromVariant(debug ? DEBUG_VARIANT_LAZY() : RELEASE_VARIANT);
   const runtime = module.newRuntime();
   const vm = runtime.newContext();
   const binding: Binding = { repl: undefined, texts: undefined, stepTimeoutMs: 0 };
