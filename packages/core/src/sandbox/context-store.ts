@@ -117,6 +117,22 @@ export class ContextStore implements TextSource {
   }
 
   private run(text: string, op: string, args: unknown[]): TextOpResult {
+    const result = this.compute(text, op, args);
+    // A string result crosses into the worker and then QuickJS: refuse one that could not fit there anyway.
+    if (typeof result === "string" && result.length > this.maxResultChars) {
+      throw new RangeError(
+        `${op}: the result would be ${result.length} characters, more than the sandbox can hold (sandbox.memoryLimitBytes = ${this.maxResultChars}); work on slices of it`,
+      );
+    }
+    return result;
+  }
+
+  private compute(text: string, op: string, args: unknown[]): TextOpResult {
+    if (WHOLE_TEXT_OPS.has(op) && text.length > this.maxResultChars) {
+      throw new RangeError(
+        `${op}: the text has ${text.length} characters, more than the sandbox can hold (sandbox.memoryLimitBytes = ${this.maxResultChars}); work on slices of it`,
+      );
+    }
     switch (op) {
       case "all":
         return text;
@@ -287,6 +303,9 @@ interface GrepHit {
 function toMatchJSON(m: RegExpMatchArray | RegExpExecArray): MatchJSON {
   return [Array.from(m, (s) => s ?? null) as string[], m.index ?? 0, m.groups ? { ...m.groups } : null];
 }
+
+/** Methods whose result is about as long as the whole text: checked before they allocate it. */
+const WHOLE_TEXT_OPS = new Set(["all", "toLowerCase", "toUpperCase", "normalize", "trim", "trimStart", "trimEnd"]);
 
 /** Regex-taking methods: with a `["re", source, flags]` pattern they run under a time limit. */
 const PATTERN_OPS = new Set(["search", "count", "match", "matchAll", "replace", "replaceAll", "split", "grep"]);

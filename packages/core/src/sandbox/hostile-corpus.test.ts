@@ -346,6 +346,14 @@ const corpus: Case[] = [
   },
   {
     family: "memory",
+    name: "materialising a context larger than the sandbox",
+    code: "const all = context.toString(); all.length",
+    context: "x".repeat(40 * 1024 * 1024),
+    expectCell: errorNamed("RangeError", /more than the sandbox can hold/),
+    settings: SMALL_MEMORY,
+  },
+  {
+    family: "memory",
     name: "a replacement that multiplies the context",
     code: "context.replaceAll('x', 'y'.repeat(1000))",
     context: "x".repeat(1_000_000),
