@@ -272,6 +272,35 @@ describe("createRLM: recursion and the shared budget", () => {
     expect(child?.iterations[0]?.cells[0]?.subcalls[0]?.child?.depth).toBe(2);
   });
 
+  it.each([
+    ["stays with the host", false],
+    ["is copied into the worker", true],
+  ])("a large context passes whole to rlm_query, llm_query and tools, by reference, when it %s", async (_, copy) => {
+    // 9.6M characters: more than this sandbox may hold (8 MiB), so it can only travel by reference.
+    const context = `${"lorem ipsum ".repeat(800_000)}the end`;
+    const model = createScriptedModel({
+      replies: (r) => {
+        if (/Query: child/.test(r.messages[1]?.content ?? "")) return codeReply("FINAL(String(context.length))");
+        return codeReply(
+          "const [a, b, c] = await Promise.all([rlm_query('child', context), llm_query(context), measure(context)])\nFINAL([a, b, c].join(' '))",
+        );
+      },
+    });
+    const subModel = createScriptedModel({ modelId: "sub", replies: (r) => `prompt of ${r.prompt.length}` });
+    const rlm = createRLM({
+      model,
+      subModel,
+      maxDepth: 1,
+      sandbox: { memoryLimitBytes: 8 * 1024 * 1024, copyContextToWorker: copy },
+      tools: { measure: { execute: async (text: unknown) => (typeof text === "string" ? text.length : -1) } },
+    });
+    const result = await rlm.run({ query: "root", context });
+    const n = context.length;
+    expect(result.answer).toBe(`${n} prompt of ${n} ${n}`);
+    // Handing a text to a sub-call counts as reading all of it (three times here).
+    expect(result.contextAccess).toEqual([{ path: [], charsRead: 3 * n, hits: 0, operations: 3 }]);
+  });
+
   it("at maxDepth, rlm_query falls back to llm_query", async () => {
     const model = createScriptedModel({ replies: [codeReply("FINAL(await rlm_query('question', 'sub context'))")] });
     const subModel = createScriptedModel({ modelId: "sub", replies: (r) => `sub saw: ${r.prompt}` });

@@ -42,6 +42,17 @@ export class ContextStore implements TextSource {
     this.skeletonJSON = JSON.stringify(this.extract(context, { minChars, keys: new Set(keys) }, []));
   }
 
+  /**
+   * The string behind a `{ $rlmText: id }` reference that guest code passed to a sub-call or tool (counted as a read
+   * of all of it).
+   */
+  text(id: number): string {
+    const text = this.texts[id];
+    if (text === undefined) throw new RangeError(`unknown text #${id}`);
+    this.record(id, "all", text);
+    return text;
+  }
+
   /** Reads since the last call, and resets the count. */
   takeAccess(): TextAccessDelta[] {
     const deltas = [...this.access.values()];

@@ -228,9 +228,14 @@ export const GUEST_PRELUDE = String.raw`(function (host) {
   }
 
   // ---- the REPL API ------------------------------------------------------------------------------------------------
+  // A whole Text crosses by reference, { $rlmText: id }: the host passes on the string it already holds, so a context
+  // larger than this sandbox's memory can still go to a sub-call.
+  function textRef(x) {
+    return { $rlmText: x[ID] };
+  }
   function toPrompt(x, name) {
     if (typeof x === "string") return x;
-    if (x instanceof Text) return x.toString();
+    if (x instanceof Text) return textRef(x);
     if (x === undefined) throw new TypeErrorC(name + ": expected a prompt string, got undefined");
     if (typeof x === "object" && x !== null) {
       try { return JSONstringify(x); } catch (e) { throw new TypeErrorC(name + ": the prompt is an object that cannot be turned into JSON (" + e.message + ")"); }
@@ -238,7 +243,7 @@ export const GUEST_PRELUDE = String.raw`(function (host) {
     return StringC(x);
   }
   function toData(x) {
-    if (x instanceof Text) return x.toString();
+    if (x instanceof Text) return textRef(x);
     if (x === undefined) return undefined;
     try { return JSONstringify(x); } catch (e) { throw new TypeErrorC("the value cannot be turned into JSON (" + e.message + ")"); }
   }
@@ -255,6 +260,7 @@ export const GUEST_PRELUDE = String.raw`(function (host) {
     const p = toPrompt(prompt, "rlm_query(prompt)");
     if (subContext === undefined) return hostCall("rlm_query", "", [p]);
     if (typeof subContext === "string") return hostCall("rlm_query", "", [p, subContext]);
+    if (subContext instanceof Text) return hostCall("rlm_query", "", [p, textRef(subContext)]);
     const data = toData(subContext);
     return hostCall("rlm_query", "json", [p, data]);
   }

@@ -99,7 +99,7 @@ export type HostMessage =
 
 /** Worker to host. */
 export type WorkerMessage =
-  | { type: "ready"; sandboxId: number; textPaths: ContextPath[] }
+  | { type: "ready"; sandboxId: number }
   | { type: "init-error"; sandboxId: number; error: SerializedError }
   | { type: "calls"; sandboxId: number; calls: OutgoingCall[] }
   | { type: "cancel-calls"; sandboxId: number; callIds: number[] }

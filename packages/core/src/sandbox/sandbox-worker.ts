@@ -108,7 +108,7 @@ port.on("message", (message: HostMessage) => {
       takeVM(init.debug)
         .then((prepared) => {
           repls.set(sandboxId, QuickJSRepl.create(init, texts, sender(sandboxId), prepared));
-          post({ type: "ready", sandboxId, textPaths: texts instanceof ContextStore ? texts.paths : [] });
+          post({ type: "ready", sandboxId });
         })
         .catch((error: unknown) => post({ type: "init-error", sandboxId, error: serializeError(error) }));
       return;

@@ -86,8 +86,10 @@ export class Sandbox implements AsyncDisposable {
   private pingId = 0;
   private pendingInit: { resolve: () => void; reject: (error: unknown) => void } | undefined;
   private pendingDispose: ((leak: string | undefined) => void) | undefined;
-  private textPaths: ContextPath[] = [];
-  /** The context's large strings, when they stay on this thread (made once, kept across worker restarts). */
+  /**
+   * The context's large strings, by reference (made once, kept across worker restarts). `Text` methods run on them
+   * here unless the context was copied into the worker; either way, whole texts passed to sub-calls come from here.
+   */
   private store: ContextStore | undefined;
   private readonly access = new Map<number, ContextAccess>();
   private outbox: CallResult[] = [];
@@ -185,13 +187,10 @@ export class Sandbox implements AsyncDisposable {
       copyContextToWorker,
       ...init
     } = this.options;
-    if (!copyContextToWorker && this.store === undefined) {
-      this.store = new ContextStore(context, init.hostStringMinChars, init.hostStringKeys, init.memoryLimitBytes);
-      this.textPaths = this.store.paths;
-    }
-    const texts: WorkerInit["texts"] = this.store
-      ? { in: "host", skeletonJSON: this.store.skeletonJSON }
-      : { in: "worker", context };
+    this.store ??= new ContextStore(context, init.hostStringMinChars, init.hostStringKeys, init.memoryLimitBytes);
+    const texts: WorkerInit["texts"] = copyContextToWorker
+      ? { in: "worker", context }
+      : { in: "host", skeletonJSON: this.store.skeletonJSON };
     const placement = pool.attach(
       {
         onMessage: (message) => this.onMessage(message),
@@ -225,7 +224,6 @@ export class Sandbox implements AsyncDisposable {
   private onMessage(message: WorkerMessage): void {
     switch (message.type) {
       case "ready":
-        if (this.store === undefined) this.textPaths = message.textPaths;
         this.pendingInit?.resolve();
         return;
       case "init-error":
@@ -233,7 +231,8 @@ export class Sandbox implements AsyncDisposable {
         return;
       case "calls":
         for (const call of message.calls) {
-          this.startCall(call.callId, { kind: call.kind, name: call.name, args: call.args, cellId: call.cellId });
+          const args = this.resolveTextRefs(call.kind, call.args);
+          this.startCall(call.callId, { kind: call.kind, name: call.name, args, cellId: call.cellId });
         }
         return;
       case "cancel-calls": {
@@ -265,8 +264,23 @@ export class Sandbox implements AsyncDisposable {
     }
   }
 
+  /**
+   * Whole `Text` objects passed to a sub-call or tool arrive as `{ $rlmText: id }` and become the string held here
+   * (a tool receives its arguments as JSON, so there it becomes the string's JSON).
+   */
+  private resolveTextRefs(kind: SandboxCallKind, args: unknown[]): unknown[] {
+    const store = this.store;
+    if (store === undefined || !args.some(isTextRef)) return args;
+    return args.map((arg) => {
+      if (!isTextRef(arg)) return arg;
+      const text = store.text(arg.$rlmText);
+      return kind === "tool" ? JSON.stringify(text) : text;
+    });
+  }
+
   private onTextOp(request: TextOpRequest): TextOpReply {
-    if (this.store === undefined) throw new Error("this sandbox's texts live in its worker");
+    if (this.store === undefined || this.options.copyContextToWorker)
+      throw new Error("this sandbox's texts live in its worker");
     try {
       return { ok: true, value: this.store.op(request.id, request.op, request.args, request.timeLimitMs) };
     } catch (error) {
@@ -276,7 +290,7 @@ export class Sandbox implements AsyncDisposable {
 
   private recordAccess(deltas: TextAccessDelta[]): void {
     for (const [id, chars, hits, operations] of deltas) {
-      const path = this.textPaths[id];
+      const path = this.store?.paths[id];
       if (path === undefined) continue;
       const entry = this.access.get(id) ?? { path, charsRead: 0, hits: 0, operations: 0 };
       entry.charsRead += chars;
@@ -381,6 +395,10 @@ export class Sandbox implements AsyncDisposable {
     for (const controller of this.cellCalls.values()) controller.abort(why);
     this.cellCalls.clear();
   }
+}
+
+function isTextRef(value: unknown): value is { $rlmText: number } {
+  return typeof value === "object" && value !== null && typeof (value as { $rlmText?: unknown }).$rlmText === "number";
 }
 
 function describe(error: unknown): string {
