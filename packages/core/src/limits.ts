@@ -15,7 +15,11 @@ export const DEFAULT_CONCURRENCY = 8;
 
 /** Memory the QuickJS heap of one sandbox may use. Large context strings live outside it (see docs/decisions). */
 export const DEFAULT_MEMORY_LIMIT_BYTES = 256 * 1024 * 1024;
-/** CPU time one code cell may spend running JavaScript (time spent awaiting sub-calls is not counted). */
+/**
+ * CPU time one code cell may spend running JavaScript, its `Text` methods included (they run on the host thread,
+ * which is shared: a method that waited there for its turn has waited on this budget too). Time spent awaiting
+ * sub-calls is not counted.
+ */
 export const DEFAULT_STEP_TIMEOUT_MS = 30_000;
 /** Characters of a cell's output shown to the model; head and tail are kept. */
 export const DEFAULT_MAX_OUTPUT_CHARS = 10_000;

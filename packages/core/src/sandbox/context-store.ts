@@ -17,7 +17,8 @@ export type TextOpResult = string | number | boolean | undefined;
  * Holds the run's `context` natively (in V8, not QuickJS). Strings of at least `minChars` characters stay here, by
  * reference, and reach QuickJS as `Text` objects whose methods run here; everything else is sent in as a JSON
  * skeleton and materialised inside QuickJS. Results are capped by what the sandbox could hold anyway
- * (`maxResultChars`), so no method can make this thread allocate without bound. See docs/decisions/0002.
+ * (`maxResultChars` characters, `maxItems` items), checked before anything larger than the text is built, so no
+ * method can make this thread allocate more than a small multiple of the text. See docs/decisions/0002.
  */
 export class ContextStore implements TextSource {
   private readonly texts: string[] = [];
@@ -245,13 +246,24 @@ export class ContextStore implements TextSource {
   }
 
   /** Refuses a replacement whose result could not fit in the sandbox, before building it. */
+  /**
+   * Refuses a replacement whose result could not fit in the sandbox, before building it. The bound counts what each
+   * replacement pattern can insert: `` $` `` and `$'` up to the whole text per match, `$&` and `$n` up to the match.
+   */
   private checkReplaceSize(text: string, re: RegExp, replacement: string, op: string): void {
-    if (replacement.length <= 1) return; // never longer than the text, plus one character a match
+    let wholeText = 0;
+    let matchSized = 0;
+    for (const token of replacement.match(/\$(?:[&`']|\d{1,2}|<[^>]*>)/g) ?? []) {
+      if (token === "$`" || token === "$'") wholeText++;
+      else matchSized++;
+    }
+    const bound = (matches: number) =>
+      text.length * (1 + matchSized) + matches * (replacement.length + wholeText * text.length);
+    if (bound(re.global ? text.length + 1 : 1) <= this.maxResultChars) return; // even at one match per character
     const matches = re.global ? this.count(text, re) : 1;
-    const bound = text.length + matches * replacement.length;
-    if (bound > this.maxResultChars) {
+    if (bound(matches) > this.maxResultChars) {
       throw new RangeError(
-        `${op}: the result could be ${bound} characters long, more than the sandbox can hold (sandbox.memoryLimitBytes = ${this.maxResultChars}); replace within slices instead`,
+        `${op}: the result could be ${bound(matches)} characters long, more than the sandbox can hold (sandbox.memoryLimitBytes = ${this.maxResultChars}); replace within slices instead`,
       );
     }
   }
@@ -279,9 +291,10 @@ export class ContextStore implements TextSource {
       max?: unknown;
     };
     const around = typeof opts.context === "number" && opts.context > 0 ? Math.floor(opts.context) : 0;
-    const max = typeof opts.max === "number" && opts.max > 0 ? Math.floor(opts.max) : 1000;
+    const max = Math.min(typeof opts.max === "number" && opts.max > 0 ? Math.floor(opts.max) : 1000, this.maxItems);
     const lineRe = new RegExp(re.source, re.flags.replace(/[gy]/g, ""));
     const hits: GrepHit[] = [];
+    let chars = 0;
     let start = 0;
     let lineNumber = 1;
     while (start <= text.length && hits.length < max) {
@@ -290,9 +303,16 @@ export class ContextStore implements TextSource {
       const line = text.slice(start, end);
       if (lineRe.test(line)) {
         const hit: GrepHit = { line: lineNumber, index: start, text: line };
+        chars += line.length;
         if (around > 0) {
           const from = Math.max(0, start - around);
           hit.context = text.slice(from, Math.min(text.length, end + around));
+          chars += hit.context.length;
+        }
+        if (chars > this.maxResultChars) {
+          throw new RangeError(
+            `grep: the hits come to more than ${this.maxResultChars} characters, more than the sandbox can hold (sandbox.memoryLimitBytes); ask for fewer (max) or less context`,
+          );
         }
         hits.push(hit);
       }
@@ -324,8 +344,9 @@ const PATTERN_OPS = new Set(["search", "count", "match", "matchAll", "replace", 
 /** Past an empty match, as `String.prototype.matchAll` does (a whole code point in unicode mode). */
 function advance(text: string, index: number, unicode: boolean): number {
   if (!unicode || index + 1 >= text.length) return index + 1;
-  const code = text.charCodeAt(index);
-  return code >= 0xd800 && code <= 0xdbff ? index + 2 : index + 1;
+  const lead = text.charCodeAt(index);
+  const trail = text.charCodeAt(index + 1);
+  return lead >= 0xd800 && lead <= 0xdbff && trail >= 0xdc00 && trail <= 0xdfff ? index + 2 : index + 1;
 }
 
 function timeoutError(op: string, chars: number, timeLimitMs: number): Error {

@@ -29,31 +29,48 @@ export const GUEST_PRELUDE = String.raw`(function (host) {
   const ProxyC = Proxy;
   const ReflectGet = Reflect.get;
   const uncurry = (fn) => Function.prototype.call.bind(fn);
-  const push = uncurry(Array.prototype.push);
+  // Appends as an own data property: Array.prototype.push would run a setter model code put on Array.prototype[i].
+  const push = (array, value) =>
+    defineProperty(array, array.length, { value: value, writable: true, enumerable: true, configurable: true });
   const join = uncurry(Array.prototype.join);
   const pop = uncurry(Array.prototype.pop);
   const arrayIterator = uncurry(Array.prototype[Symbol.iterator]);
   const strSlice = uncurry(StringC.prototype.slice);
-  const strIndexOf = uncurry(StringC.prototype.indexOf);
   const hostCallsQueued = host.queued;
   const PromiseC = Promise;
+  const hasOwn = uncurry(O.prototype.hasOwnProperty);
+  const WeakMapC = WeakMap;
+  const weakGet = uncurry(WeakMap.prototype.get);
+  const weakSet = uncurry(WeakMap.prototype.set);
   // Host calls are queued here and handed to the host in one crossing when the slice of guest code ends (a
-  // 100-way fan-out is one JSON string, not 100 native calls). Their promises are made here too, and settled by the
+  // 100-way fan-out is one JSON string, not 100 native calls). The queue is built as a string, by hand: no array
+  // method, setter or toJSON that model code can redefine takes part. Promises are made here too, and settled by the
   // host through settleAll(); calls of an ended cell are forgotten and never settle.
   const waiting = create(null);
-  let outgoing = [];
+  let outgoing = "";
+  let queued = 0;
   let nextCallId = 1;
+  // An argument is a string, null, or a whole Text, which crosses as a reference.
+  function encodeArg(a) {
+    if (typeof a === "string") return JSONstringify(a);
+    if (a === null || a === undefined) return "null";
+    return '{"$rlmText":' + textInfo(a)[0] + "}";
+  }
   function hostCall(kind, name, args) {
     const id = nextCallId++;
-    push(outgoing, [id, kind, name, args]);
-    if (outgoing.length === 1) hostCallsQueued();
+    let encoded = "";
+    for (let i = 0; i < args.length; i++) encoded += (i > 0 ? "," : "") + encodeArg(args[i]);
+    outgoing += (queued > 0 ? "," : "") + "[" + id + "," + JSONstringify(kind) + "," + JSONstringify(name) + ",[" + encoded + "]]";
+    queued++;
+    if (queued === 1) hostCallsQueued();
     return new PromiseC(function (resolve, reject) {
       waiting[id] = [resolve, reject];
     });
   }
   function takeCalls() {
-    const json = JSONstringify(outgoing);
-    outgoing = [];
+    const json = "[" + outgoing + "]";
+    outgoing = "";
+    queued = 0;
     return json;
   }
   function toError(e) {
@@ -61,20 +78,27 @@ export const GUEST_PRELUDE = String.raw`(function (host) {
     defineProperty(error, "name", { value: e.name, writable: true, configurable: true });
     return error;
   }
-  // Failed items of a batch arrive as { $rlmError: { name, message } } and become Error values.
-  function reviveErrors(key, value) {
-    return value !== null && typeof value === "object" && value.$rlmError !== undefined ? toError(value.$rlmError) : value;
-  }
-  // [[id, 1, value?] | [id, 0, { name, message }], ...]; a missing value is undefined.
+  // [[id, 1, value?] | [id, 2, items] | [id, 0, { name, message }], ...]: 1 is an answer (a missing value is
+  // undefined); 2 is a batch in which failed items are { $rlmError: { name, message } }, given as Error values.
   function settleAll(json) {
-    const list = strIndexOf(json, "$rlmError") === -1 ? JSONparse(json) : JSONparse(json, reviveErrors);
+    const list = JSONparse(json);
     for (let i = 0; i < list.length; i++) {
       const entry = list[i];
       const w = waiting[entry[0]];
       if (w === undefined) continue;
       delete waiting[entry[0]];
-      if (entry[1] === 1) w[0](entry.length > 2 ? entry[2] : undefined);
-      else w[1](toError(entry[2]));
+      if (entry[1] === 0) {
+        w[1](toError(entry[2]));
+        continue;
+      }
+      const value = entry.length > 2 ? entry[2] : undefined;
+      if (entry[1] === 2) {
+        for (let j = 0; j < value.length; j++) {
+          const item = value[j];
+          if (item !== null && typeof item === "object" && hasOwn(item, "$rlmError")) value[j] = toError(item.$rlmError);
+        }
+      }
+      w[0](value);
     }
   }
   function forget(ids) {
@@ -83,8 +107,17 @@ export const GUEST_PRELUDE = String.raw`(function (host) {
   const hostLog = host.log;
   const hostFinal = host.final;
   const hostText = host.text;
-  const ID = Symbol("textId");
-  const LEN = Symbol("textLength");
+  // Each Text (its proxy and its target) -> [id, length]. Kept here, not on the object, so model code can neither
+  // read nor forge it.
+  const texts = new WeakMapC();
+  function isText(x) {
+    return x !== null && typeof x === "object" && weakGet(texts, x) !== undefined;
+  }
+  function textInfo(x) {
+    const info = x !== null && typeof x === "object" ? weakGet(texts, x) : undefined;
+    if (info === undefined) throw new TypeErrorC("Text methods must be called on a Text");
+    return info;
+  }
   const MAX_FORMAT_CHARS = 20000;
 
   // ---- formatting (console output and the value of a cell's last expression) -----------------------------------
@@ -95,7 +128,7 @@ export const GUEST_PRELUDE = String.raw`(function (host) {
     if (t === "symbol") return StringC(value);
     if (t === "function") return "[Function " + (value.name || "anonymous") + "]";
     if (value === null) return "null";
-    if (value instanceof Text) return depth === 0 ? value.toString() : "[Text length=" + value[LEN] + "]";
+    if (isText(value)) return depth === 0 ? value.toString() : "[Text length=" + textInfo(value)[1] + "]";
     if (value instanceof ErrorC) return StringC(value.name) + ": " + StringC(value.message);
     for (let i = 0; i < seen.length; i++) if (seen[i] === value) return "[Circular]";
     if (depth > 4) return isArray(value) ? "[Array]" : "[Object]";
@@ -144,9 +177,7 @@ export const GUEST_PRELUDE = String.raw`(function (host) {
   function Text() { throw new TypeErrorC("Text objects are created by the sandbox"); }
   function makeText(id, length) {
     const t = create(Text.prototype);
-    defineProperty(t, ID, { value: id });
-    defineProperty(t, LEN, { value: length });
-    return new ProxyC(t, {
+    const proxy = new ProxyC(t, {
       get(target, key) {
         if (typeof key === "string" && key.length > 0 && key.length < 17 && key[0] >= "0" && key[0] <= "9") {
           const i = +key;
@@ -155,10 +186,13 @@ export const GUEST_PRELUDE = String.raw`(function (host) {
         return ReflectGet(target, key, target);
       },
     });
+    weakSet(texts, t, [id, length]);
+    weakSet(texts, proxy, [id, length]);
+    return proxy;
   }
-  const plain = (op) => function () { return hostText(this[ID], op, arguments[0], arguments[1], arguments[2]); };
-  const viaPattern = (op) => function (p, a, b) { const q = pattern(p); return hostText(this[ID], op, q[0], q[1], q[2], a, b); };
-  const jsonViaPattern = (op) => function (p, a, b) { const q = pattern(p); return JSONparse(hostText(this[ID], op, q[0], q[1], q[2], a, b)); };
+  const plain = (op) => function () { return hostText(textInfo(this)[0], op, arguments[0], arguments[1], arguments[2]); };
+  const viaPattern = (op) => function (p, a, b) { const q = pattern(p); return hostText(textInfo(this)[0], op, q[0], q[1], q[2], a, b); };
+  const jsonViaPattern = (op) => function (p, a, b) { const q = pattern(p); return JSONparse(hostText(textInfo(this)[0], op, q[0], q[1], q[2], a, b)); };
   function matchObject(m, input) {
     const arr = m[0];
     arr.index = m[1];
@@ -167,7 +201,7 @@ export const GUEST_PRELUDE = String.raw`(function (host) {
     return arr;
   }
   const proto = Text.prototype;
-  defineProperty(proto, "length", { get() { return this[LEN]; } });
+  defineProperty(proto, "length", { get() { return textInfo(this)[1]; } });
   const methods = {
     slice: plain("slice"), substring: plain("substring"), substr: plain("substr"), charAt: plain("charAt"),
     charCodeAt: plain("charCodeAt"), codePointAt: plain("codePointAt"), at: plain("at"), indexOf: plain("indexOf"),
@@ -179,40 +213,40 @@ export const GUEST_PRELUDE = String.raw`(function (host) {
     split(sep, limit) {
       if (sep === undefined) return [this.toString()];
       const q = pattern(sep);
-      return JSONparse(hostText(this[ID], "split", q[0], q[1], q[2], limit));
+      return JSONparse(hostText(textInfo(this)[0], "split", q[0], q[1], q[2], limit));
     },
     match(p) {
       const q = pattern(p);
-      const m = JSONparse(hostText(this[ID], "match", q[0], q[1], q[2]));
+      const m = JSONparse(hostText(textInfo(this)[0], "match", q[0], q[1], q[2]));
       if (m === null || m.all) return m === null ? null : m.all;
       return matchObject(m.one, this);
     },
     matchAll(p) {
       if (p instanceof RegExpC && p.flags.indexOf("g") === -1) throw new TypeErrorC("matchAll must be called with a global RegExp");
       const q = pattern(p);
-      const list = JSONparse(hostText(this[ID], "matchAll", q[0], q[1], q[2]));
+      const list = JSONparse(hostText(textInfo(this)[0], "matchAll", q[0], q[1], q[2]));
       for (let i = 0; i < list.length; i++) list[i] = matchObject(list[i], this);
       return arrayIterator(list);
     },
     replace(p, r) {
       if (typeof r === "function") return StringC.prototype.replace.call(this.toString(), p, r);
       const q = pattern(p);
-      return hostText(this[ID], "replace", q[0], q[1], q[2], StringC(r));
+      return hostText(textInfo(this)[0], "replace", q[0], q[1], q[2], StringC(r));
     },
     replaceAll(p, r) {
       if (typeof r === "function") return StringC.prototype.replaceAll.call(this.toString(), p, r);
       const q = pattern(p);
-      return hostText(this[ID], "replaceAll", q[0], q[1], q[2], StringC(r));
+      return hostText(textInfo(this)[0], "replaceAll", q[0], q[1], q[2], StringC(r));
     },
     grep: jsonViaPattern("grep"),
-    chunks(sizeChars, overlapChars) { return JSONparse(hostText(this[ID], "chunks", sizeChars, overlapChars)); },
-    lines() { return JSONparse(hostText(this[ID], "split", "str", "\n", "")); },
-    toString() { return hostText(this[ID], "all"); },
-    valueOf() { return hostText(this[ID], "all"); },
-    toJSON() { return hostText(this[ID], "all"); },
+    chunks(sizeChars, overlapChars) { return JSONparse(hostText(textInfo(this)[0], "chunks", sizeChars, overlapChars)); },
+    lines() { return JSONparse(hostText(textInfo(this)[0], "split", "str", "\n", "")); },
+    toString() { return hostText(textInfo(this)[0], "all"); },
+    valueOf() { return hostText(textInfo(this)[0], "all"); },
+    toJSON() { return hostText(textInfo(this)[0], "all"); },
   };
   for (const name of getOwnPropertyNames(methods)) defineProperty(proto, name, { value: methods[name] });
-  defineProperty(proto, Symbol.toPrimitive, { value: function () { return hostText(this[ID], "all"); } });
+  defineProperty(proto, Symbol.toPrimitive, { value: function () { return hostText(textInfo(this)[0], "all"); } });
   defineProperty(proto, Symbol.iterator, { value: function () { return StringC.prototype[Symbol.iterator].call(this.toString()); } });
   defineProperty(proto, Symbol.toStringTag, { value: "Text" });
   freeze(proto);
@@ -228,14 +262,12 @@ export const GUEST_PRELUDE = String.raw`(function (host) {
   }
 
   // ---- the REPL API ------------------------------------------------------------------------------------------------
-  // A whole Text crosses by reference, { $rlmText: id }: the host passes on the string it already holds, so a context
-  // larger than this sandbox's memory can still go to a sub-call.
-  function textRef(x) {
-    return { $rlmText: x[ID] };
-  }
+  // A whole Text given to a sub-call or tool stays a Text in the call's arguments and crosses by reference
+  // ({ "$rlmText": id }, see encodeArg): the host passes on the string it already holds, so a context larger than
+  // this sandbox's memory can still go to a sub-call.
   function toPrompt(x, name) {
     if (typeof x === "string") return x;
-    if (x instanceof Text) return textRef(x);
+    if (isText(x)) return x;
     if (x === undefined) throw new TypeErrorC(name + ": expected a prompt string, got undefined");
     if (typeof x === "object" && x !== null) {
       try { return JSONstringify(x); } catch (e) { throw new TypeErrorC(name + ": the prompt is an object that cannot be turned into JSON (" + e.message + ")"); }
@@ -243,7 +275,7 @@ export const GUEST_PRELUDE = String.raw`(function (host) {
     return StringC(x);
   }
   function toData(x) {
-    if (x instanceof Text) return textRef(x);
+    if (isText(x)) return x;
     if (x === undefined) return undefined;
     try { return JSONstringify(x); } catch (e) { throw new TypeErrorC("the value cannot be turned into JSON (" + e.message + ")"); }
   }
@@ -260,7 +292,7 @@ export const GUEST_PRELUDE = String.raw`(function (host) {
     const p = toPrompt(prompt, "rlm_query(prompt)");
     if (subContext === undefined) return hostCall("rlm_query", "", [p]);
     if (typeof subContext === "string") return hostCall("rlm_query", "", [p, subContext]);
-    if (subContext instanceof Text) return hostCall("rlm_query", "", [p, textRef(subContext)]);
+    if (isText(subContext)) return hostCall("rlm_query", "", [p, subContext]);
     const data = toData(subContext);
     return hostCall("rlm_query", "json", [p, data]);
   }
@@ -269,7 +301,7 @@ export const GUEST_PRELUDE = String.raw`(function (host) {
     let answer;
     let json;
     if (typeof value === "string") answer = value;
-    else if (value instanceof Text) answer = value.toString();
+    else if (isText(value)) answer = value.toString();
     else if (typeof value === "function" || typeof value === "symbol") throw new TypeErrorC("FINAL(value): cannot return a " + typeof value + "; pass a string or a JSON-serialisable value");
     else {
       try { json = JSONstringify(value); } catch (e) { throw new TypeErrorC("FINAL(value): the value cannot be serialised as JSON (" + e.message + "); pass a string, or a plain object or array without cycles"); }

@@ -290,6 +290,21 @@ const corpus: Case[] = [
     settings: { ...LOOP, copyContextToWorker: true },
   },
 
+  {
+    family: "overwrite",
+    name: "setters on Array.prototype indices and toJSON on every object",
+    code: "Object.defineProperty(Array.prototype, 0, { set() {}, configurable: true }); Object.defineProperty(Array.prototype, 1, { set() {}, configurable: true }); Array.prototype.toJSON = () => 5; Object.prototype.toJSON = () => 7\nconst r = await llm_query_batched(['a', 'b']); r.length + ':' + r[0] + ':' + (await llm_query('c'))",
+    expectCell: printed("2:pong:pong"),
+  },
+  {
+    family: "overwrite",
+    name: "a forged Text passed to a sub-call",
+    code: "const fake = Object.create(Object.getPrototypeOf(context)); let out; try { out = await llm_query(fake) } catch (e) { out = e.name } [out, Object.getOwnPropertySymbols(context).length].join()",
+    context: "x".repeat(200_000),
+    // Text methods refuse it (its identity lives in the prelude, not on the object); nothing reaches the host.
+    expectCell: printed("TypeError,0"),
+  },
+
   // --- memory bombs -------------------------------------------------------------------------------------------------
   {
     family: "memory",
@@ -362,11 +377,35 @@ const corpus: Case[] = [
   },
   {
     family: "memory",
+    name: "a replacement that inserts the rest of the text at every match",
+    code: "context.replaceAll('a', \"$'\")",
+    context: "a".repeat(200_000),
+    expectCell: errorNamed("RangeError", /more than the sandbox can hold/),
+    settings: SMALL_MEMORY,
+  },
+  {
+    family: "memory",
+    name: "grep asking for a megabyte around every line",
+    code: "context.grep('x', { context: 1e6, max: 1e9 })",
+    context: "x\n".repeat(500_000),
+    expectCell: errorNamed("RangeError", /more than the sandbox can hold/),
+    settings: SMALL_MEMORY,
+  },
+  {
+    family: "memory",
     name: "every empty match of the context",
     code: "context.match(/(?:)/g)",
     context: "x".repeat(1_000_000),
     expectCell: errorNamed("RangeError", /more than .* matches/),
     settings: SMALL_MEMORY,
+  },
+
+  {
+    family: "unicode",
+    name: "empty matches around lone surrogates in host-backed text",
+    code: "context.count(/(?:)/u) + ' ' + context.match(/(?:)/gu).length",
+    context: "\ud800a".repeat(60_000),
+    expectCell: printed("120001 120001"),
   },
 
   // --- stack bombs --------------------------------------------------------------------------------------------------

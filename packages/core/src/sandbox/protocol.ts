@@ -57,9 +57,12 @@ export interface TextOpRequest {
   id: number;
   op: string;
   args: unknown[];
-  /** What is left of the cell's CPU budget: regex operations stop after this. */
-  timeLimitMs: number;
+  /** When the cell's CPU budget runs out (epoch ms): regex operations stop then. */
+  deadline: number;
 }
+
+/** The states of a worker's text-channel flag. */
+export const TEXT_SIGNAL = { waiting: 0, replied: 1, noReply: 2 } as const;
 
 export type TextOpReply =
   | { ok: true; value: string | number | boolean | undefined }

@@ -231,13 +231,16 @@ export class QuickJSRepl {
 
   /** Delivers host calls' results to the guest promises waiting for them, then runs what they unblocked. */
   resolveCalls(results: CallResult[]): void {
-    // One crossing for the lot: [[id, 1, value?] | [id, 0, { name, message }], ...] (see the prelude's settleAll).
+    // One crossing for the lot (see the prelude's settleAll for the format).
     const entries: unknown[] = [];
     for (const result of results) {
       if (!this.pending.delete(result.callId)) continue;
       this.cell?.calls.delete(result.callId);
       if (!result.ok) entries.push([result.callId, 0, result.error]);
-      else entries.push(result.value === undefined ? [result.callId, 1] : [result.callId, 1, result.value]);
+      else if (result.value === undefined) entries.push([result.callId, 1]);
+      else if (Array.isArray(result.value) && result.value.some(isSerializedErrorMarker))
+        entries.push([result.callId, 2, result.value]); // a batch with failed items
+      else entries.push([result.callId, 1, result.value]);
     }
     if (entries.length > 0) {
       const settled = this.guarded(() => {
@@ -292,9 +295,20 @@ export class QuickJSRepl {
       taken.error.dispose();
       return;
     }
-    const queued = JSON.parse(this.vm.getString(taken.value)) as [number, SandboxCallKind, string, unknown[]][];
+    const queued = parseQueuedCalls(this.vm.getString(taken.value));
     taken.value.dispose();
-    if (cell === undefined) return; // the cell ended in the same slice: its calls are never made
+    if (cell === undefined) {
+      // The cell ended in the same slice: its calls are never made, and their promises are dropped.
+      const ids = toHandle(
+        this.vm,
+        queued.map((call) => call[0]),
+      );
+      const forgotten = this.vm.callFunction(this.forget, this.vm.undefined, ids);
+      ids.dispose();
+      if (forgotten.error) forgotten.error.dispose();
+      else forgotten.value.dispose();
+      return;
+    }
     const calls: OutgoingCall[] = [];
     for (const [callId, kind, name, args] of queued) {
       this.pending.set(callId, { cellId: cell.id });
@@ -432,6 +446,30 @@ export class QuickJSRepl {
       if (handle.alive) handle.dispose();
     }
   }
+}
+
+const CALL_KINDS: ReadonlySet<string> = new Set<SandboxCallKind>([
+  "llm_query",
+  "llm_query_batched",
+  "rlm_query",
+  "tool",
+]);
+
+/** The prelude's queue of host calls, checked: `[[id, kind, name, [args]], ...]`. */
+function parseQueuedCalls(json: string): [number, SandboxCallKind, string, unknown[]][] {
+  const queued: unknown = JSON.parse(json);
+  const valid =
+    Array.isArray(queued) &&
+    queued.every(
+      (call: unknown) =>
+        Array.isArray(call) &&
+        Number.isInteger(call[0]) &&
+        CALL_KINDS.has(call[1]) &&
+        typeof call[2] === "string" &&
+        Array.isArray(call[3]),
+    );
+  if (!valid) throw new Error("the guest's queue of host calls is malformed");
+  return queued as [number, SandboxCallKind, string, unknown[]][];
 }
 
 function cellFrames(stack: string): string {

@@ -1,6 +1,6 @@
 import { type MessagePort, receiveMessageOnPort } from "node:worker_threads";
 import type { TextOpResult, TextSource } from "./context-store.js";
-import type { TextAccessDelta, TextOpReply, TextOpRequest } from "./protocol.js";
+import { TEXT_SIGNAL, type TextAccessDelta, type TextOpReply, type TextOpRequest } from "./protocol.js";
 
 const SPIN_MS = 0.05;
 
@@ -16,16 +16,16 @@ export class TextChannel {
   ) {}
 
   request(request: TextOpRequest): TextOpReply {
-    Atomics.store(this.signal, 0, 0);
+    Atomics.store(this.signal, 0, TEXT_SIGNAL.waiting);
     this.port.postMessage(request);
     // Most answers take a few microseconds: spin briefly before sleeping, as waking a thread costs ~25 µs.
     const spinUntil = performance.now() + SPIN_MS;
-    while (Atomics.load(this.signal, 0) === 0 && performance.now() < spinUntil);
-    for (;;) {
-      Atomics.wait(this.signal, 0, 0);
-      const received = receiveMessageOnPort(this.port);
-      if (received !== undefined) return received.message as TextOpReply;
-    }
+    while (Atomics.load(this.signal, 0) === TEXT_SIGNAL.waiting && performance.now() < spinUntil);
+    while (Atomics.load(this.signal, 0) === TEXT_SIGNAL.waiting) Atomics.wait(this.signal, 0, TEXT_SIGNAL.waiting);
+    // The host posts its reply before it raises the flag, so a reply is there unless it said it could not send one.
+    const received = Atomics.load(this.signal, 0) === TEXT_SIGNAL.replied ? receiveMessageOnPort(this.port) : undefined;
+    if (received === undefined) throw new Error("the host could not answer this Text method");
+    return received.message as TextOpReply;
   }
 }
 
@@ -38,7 +38,9 @@ export class RemoteTexts implements TextSource {
   ) {}
 
   op(id: number, op: string, args: unknown[], timeLimitMs: number): TextOpResult {
-    const reply = this.channel.request({ sandboxId: this.sandboxId, id, op, args, timeLimitMs });
+    // An absolute deadline, so time spent waiting for the host (busy with other sandboxes) is not granted twice.
+    const deadline = performance.timeOrigin + performance.now() + timeLimitMs;
+    const reply = this.channel.request({ sandboxId: this.sandboxId, id, op, args, deadline });
     if (reply.ok) return reply.value;
     const error = new Error(reply.error.message);
     error.name = reply.error.name;

@@ -41,7 +41,13 @@ const sender = (sandboxId: number) => (message: ReplMessage) => post({ ...messag
 
 /** A host-level exception out of QuickJS (the runtime may be corrupt): the sandbox is dropped, the cell fails. */
 function fatal(sandboxId: number, cellId: number, error: unknown): void {
+  const repl = repls.get(sandboxId);
   repls.delete(sandboxId);
+  try {
+    repl?.dispose(); // its runtime may be corrupt; freeing the module is what matters
+  } catch {
+    // Dropped with its WASM module.
+  }
   const { name, message } = serializeError(error);
   const text = `SandboxCrash: ${name}: ${message}\n`;
   post({

@@ -126,6 +126,30 @@ describe("Sandbox (QuickJS debug build: no leaked handles)", () => {
     }
   });
 
+  it("catastrophic regexes in several sandboxes at once share the host's time, and no worker is taken for hung", async () => {
+    // Their Text calls queue on this one thread; each may run until its cell's CPU deadline, not past it.
+    const pool = new SandboxWorkerPool(2);
+    const context = `${"a".repeat(50_000)}b`;
+    const sandboxes = await Promise.all(
+      [1, 2, 3].map(() => Sandbox.create(options({ pool, context, hostStringMinChars: 1_000, stepTimeoutMs: 1_500 }))),
+    );
+    try {
+      await Promise.all(sandboxes.map((sandbox) => sandbox.execute("var kept = 1")));
+      const started = performance.now();
+      const cells = await Promise.all(sandboxes.map((sandbox) => sandbox.execute("context.search(/(a+)+$/)")));
+      // Two of them share a worker, so one cell starts only when another ends (~3 s in all); a Text call that had
+      // waited for the host's thread does not get a fresh 1.5 s on top (that would take ~4.5 s).
+      expect(performance.now() - started).toBeLessThan(4_000);
+      for (const cell of cells) {
+        expect(cell.error?.name).toBe("TimeoutError");
+        expect(cell.reset).toBe(false);
+      }
+      for (const sandbox of sandboxes) expect((await sandbox.execute("kept")).output.trim()).toBe("1");
+    } finally {
+      await Promise.all(sandboxes.map((sandbox) => sandbox.dispose()));
+    }
+  });
+
   it("a catastrophic regex over host-backed text is stopped and the REPL keeps its variables", async () => {
     const sandbox = await Sandbox.create(
       options({ context: `${"a".repeat(50_000)}b`, hostStringMinChars: 1_000, stepTimeoutMs: 300 }),

@@ -37,7 +37,7 @@ export interface SandboxOptions extends Omit<WorkerInit, "debug" | "texts"> {
    */
   copyContextToWorker: boolean;
   onCall: SandboxCallHandler;
-  /** Heap the worker's own V8 isolate needs for this sandbox's context (large strings live there). */
+  /** Heap the worker's own V8 isolate needs for this sandbox (a context copied into the worker lives there). */
   workerHeapMb: number;
   /** Run QuickJS's debug build, which reports leaked handles when the sandbox is disposed. */
   debug?: boolean;
@@ -150,6 +150,8 @@ export class Sandbox implements AsyncDisposable {
     const placement = this.placement;
     this.placement = undefined;
     if (placement === undefined) return {};
+    const pool = this.options.pool ?? sandboxWorkerPool;
+    pool.retire(placement.worker, placement.sandboxId); // no longer counts as load while it is being freed
     const leak = await new Promise<string | undefined>((resolve) => {
       const timer = setTimeout(() => resolve(undefined), 1_000);
       timer.unref(); // runs do not wait for their sandbox's disposal; it must not hold the process open either
@@ -160,7 +162,7 @@ export class Sandbox implements AsyncDisposable {
       placement.worker.post({ type: "dispose", sandboxId: placement.sandboxId });
     });
     this.pendingDispose = undefined;
-    (this.options.pool ?? sandboxWorkerPool).detach(placement.worker, placement.sandboxId);
+    pool.detach(placement.worker, placement.sandboxId);
     // The release build's assertions can fire too (QuickJS cannot free a runtime whose promise job was interrupted);
     // that memory goes with the sandbox's WASM module, so only the debug build's report is a finding.
     return leak === undefined || !this.options.debug ? {} : { leak };
@@ -231,8 +233,7 @@ export class Sandbox implements AsyncDisposable {
         return;
       case "calls":
         for (const call of message.calls) {
-          const args = this.resolveTextRefs(call.kind, call.args);
-          this.startCall(call.callId, { kind: call.kind, name: call.name, args, cellId: call.cellId });
+          this.startCall(call.callId, { kind: call.kind, name: call.name, args: call.args, cellId: call.cellId });
         }
         return;
       case "cancel-calls": {
@@ -282,7 +283,8 @@ export class Sandbox implements AsyncDisposable {
     if (this.store === undefined || this.options.copyContextToWorker)
       throw new Error("this sandbox's texts live in its worker");
     try {
-      return { ok: true, value: this.store.op(request.id, request.op, request.args, request.timeLimitMs) };
+      const timeLimitMs = request.deadline - (performance.timeOrigin + performance.now());
+      return { ok: true, value: this.store.op(request.id, request.op, request.args, Math.max(1, timeLimitMs)) };
     } catch (error) {
       return { ok: false, error: serializeError(error) };
     }
@@ -310,7 +312,8 @@ export class Sandbox implements AsyncDisposable {
     this.calls.set(callId, call.cellId);
     let answer: Promise<unknown>;
     try {
-      answer = this.options.onCall(call, controller.signal);
+      const args = this.resolveTextRefs(call.kind, call.args);
+      answer = this.options.onCall(args === call.args ? call : { ...call, args }, controller.signal);
     } catch (error) {
       answer = Promise.reject(error);
     }
@@ -356,7 +359,7 @@ export class Sandbox implements AsyncDisposable {
       const waiter = this.cellWaiter;
       worker.terminate(
         new RLMSandboxError({
-          message: `the sandbox stopped responding for ${Math.round(silentMs)} ms (a native operation such as a regular expression ran past stepTimeoutMs = ${this.options.stepTimeoutMs} ms)`,
+          message: `the sandbox stopped responding for ${Math.round(silentMs)} ms (native work ran past stepTimeoutMs = ${this.options.stepTimeoutMs} ms)`,
         }),
       );
       if (waiter?.cellId === cellId) return;

@@ -7,6 +7,7 @@ import {
   type HostMessage,
   type SandboxWorkerData,
   serializeError,
+  TEXT_SIGNAL,
   type TextOpReply,
   type TextOpRequest,
   type WorkerMessage,
@@ -23,6 +24,8 @@ export interface PoolClient {
 /** One worker thread and the sandboxes it hosts. */
 export class PooledWorker {
   readonly clients = new Map<number, PoolClient>();
+  /** Sandboxes being freed: their messages still arrive, but they are not load. */
+  readonly retiring = new Set<number>();
   lastPongAt = performance.now();
   private busy = 0;
   dead = false;
@@ -66,8 +69,12 @@ export class PooledWorker {
     this.worker.on("exit", (code) => this.die(new Error(`worker exited with code ${code}`)));
   }
 
-  /** Every request gets a reply, whatever happens: the worker is blocked until it does. */
+  /**
+   * Every request gets an answer, whatever happens: the worker is blocked until the flag moves. The worker is alive
+   * while it waits for us, so its silence meanwhile is not a hang.
+   */
   private answerTextOp(request: TextOpRequest): void {
+    this.lastPongAt = performance.now();
     let reply: TextOpReply;
     try {
       const client = this.clients.get(request.sandboxId);
@@ -77,8 +84,18 @@ export class PooledWorker {
     } catch (error) {
       reply = { ok: false, error: serializeError(error) };
     }
-    this.textPort.postMessage(reply);
-    Atomics.store(this.textSignal, 0, 1);
+    let state: number = TEXT_SIGNAL.replied;
+    try {
+      this.textPort.postMessage(reply);
+    } catch (error) {
+      try {
+        this.textPort.postMessage({ ok: false, error: serializeError(error) } satisfies TextOpReply);
+      } catch {
+        state = TEXT_SIGNAL.noReply;
+      }
+    }
+    this.lastPongAt = performance.now();
+    Atomics.store(this.textSignal, 0, state);
     Atomics.notify(this.textSignal, 0);
     hostLoop.warm(); // a loop over `Text` methods sends the next request soon
   }
@@ -114,6 +131,7 @@ export class PooledWorker {
     this.onExit(this);
     const clients = [...this.clients.values()];
     this.clients.clear();
+    this.retiring.clear();
     for (const client of clients) client.onCrash(error);
   }
 }
@@ -136,9 +154,10 @@ export class SandboxWorkerPool {
     if (heapMb > POOL_WORKER_HEAP_MB) {
       worker = new PooledWorker(heapMb, () => undefined);
     } else {
+      const load = (w: PooledWorker) => w.clients.size - w.retiring.size;
       const live = this.workers.filter((w) => !w.dead);
-      const leastLoaded = live.sort((a, b) => a.clients.size - b.clients.size)[0];
-      if (leastLoaded === undefined || (leastLoaded.clients.size > 0 && live.length < this.size)) {
+      const leastLoaded = live.sort((a, b) => load(a) - load(b))[0];
+      if (leastLoaded === undefined || (load(leastLoaded) > 0 && live.length < this.size)) {
         worker = new PooledWorker(POOL_WORKER_HEAP_MB, (w) => this.forget(w));
         this.workers.push(worker);
       } else {
@@ -149,9 +168,15 @@ export class SandboxWorkerPool {
     return { worker, sandboxId };
   }
 
+  /** Marks a sandbox as being freed: new sandboxes may go to its worker as if it were gone. */
+  retire(worker: PooledWorker, sandboxId: number): void {
+    if (worker.clients.has(sandboxId)) worker.retiring.add(sandboxId);
+  }
+
   /** Removes a sandbox from its worker. A dedicated (large-heap) worker ends with its last sandbox. */
   detach(worker: PooledWorker, sandboxId: number): void {
     worker.clients.delete(sandboxId);
+    worker.retiring.delete(sandboxId);
     if (worker.heapMb > POOL_WORKER_HEAP_MB && worker.clients.size === 0)
       worker.terminate(new RLMSandboxError({ message: "worker no longer needed" }));
   }
