@@ -160,6 +160,15 @@ describe("createRLM: tools", () => {
     ]);
   });
 
+  it("a tool's result reaches the code as it was, even where it looks like the engine's own markers", async () => {
+    const model = createScriptedModel({
+      replies: [codeReply("const r = await echo(); FINAL(JSON.stringify(r))")],
+    });
+    const value = [{ $rlmError: null }, { $rlmError: { name: "X", message: "y" } }, { $rlmText: 0 }];
+    const rlm = createRLM({ model, tools: { echo: async () => value } });
+    expect((await rlm.run({ query: "q" })).answer).toBe(JSON.stringify(value));
+  });
+
   it("a throwing tool is an error the model can catch", async () => {
     const model = createScriptedModel({
       replies: [codeReply("try { await boom() } catch (e) { FINAL('caught ' + e.message) }")],

@@ -74,8 +74,9 @@ export const GUEST_PRELUDE = String.raw`(function (host) {
     return json;
   }
   function toError(e) {
-    const error = new ErrorC(e.message);
-    defineProperty(error, "name", { value: e.name, writable: true, configurable: true });
+    const isObject = e !== null && typeof e === "object";
+    const error = new ErrorC(isObject ? StringC(e.message) : StringC(e));
+    defineProperty(error, "name", { value: isObject ? StringC(e.name) : "Error", writable: true, configurable: true });
     return error;
   }
   // [[id, 1, value?] | [id, 2, items] | [id, 0, { name, message }], ...]: 1 is an answer (a missing value is
@@ -128,7 +129,7 @@ export const GUEST_PRELUDE = String.raw`(function (host) {
     if (t === "symbol") return StringC(value);
     if (t === "function") return "[Function " + (value.name || "anonymous") + "]";
     if (value === null) return "null";
-    if (isText(value)) return depth === 0 ? value.toString() : "[Text length=" + textInfo(value)[1] + "]";
+    if (isText(value)) return depth === 0 ? hostText(textInfo(value)[0], "all") : "[Text length=" + textInfo(value)[1] + "]";
     if (value instanceof ErrorC) return StringC(value.name) + ": " + StringC(value.message);
     for (let i = 0; i < seen.length; i++) if (seen[i] === value) return "[Circular]";
     if (depth > 4) return isArray(value) ? "[Array]" : "[Object]";
@@ -186,6 +187,7 @@ export const GUEST_PRELUDE = String.raw`(function (host) {
         return ReflectGet(target, key, target);
       },
     });
+    freeze(t); // model code cannot give one Text its own toString, toJSON, ...
     weakSet(texts, t, [id, length]);
     weakSet(texts, proxy, [id, length]);
     return proxy;
@@ -301,7 +303,7 @@ export const GUEST_PRELUDE = String.raw`(function (host) {
     let answer;
     let json;
     if (typeof value === "string") answer = value;
-    else if (isText(value)) answer = value.toString();
+    else if (isText(value)) answer = hostText(textInfo(value)[0], "all");
     else if (typeof value === "function" || typeof value === "symbol") throw new TypeErrorC("FINAL(value): cannot return a " + typeof value + "; pass a string or a JSON-serialisable value");
     else {
       try { json = JSONstringify(value); } catch (e) { throw new TypeErrorC("FINAL(value): the value cannot be serialised as JSON (" + e.message + "); pass a string, or a plain object or array without cycles"); }

@@ -298,6 +298,13 @@ const corpus: Case[] = [
   },
   {
     family: "overwrite",
+    name: "giving the context its own toString",
+    code: "let out = 'defined'; try { Object.defineProperty(context, 'toString', { value: () => ({ not: 'a string' }) }) } catch (e) { out = e.name }\nout + ' ' + typeof String(context)",
+    context: "x".repeat(200_000),
+    expectCell: printed("TypeError string"),
+  },
+  {
+    family: "overwrite",
     name: "a forged Text passed to a sub-call",
     code: "const fake = Object.create(Object.getPrototypeOf(context)); let out; try { out = await llm_query(fake) } catch (e) { out = e.name } [out, Object.getOwnPropertySymbols(context).length].join()",
     context: "x".repeat(200_000),

@@ -61,8 +61,8 @@ export interface TextOpRequest {
   deadline: number;
 }
 
-/** The states of a worker's text-channel flag. */
-export const TEXT_SIGNAL = { waiting: 0, replied: 1, noReply: 2 } as const;
+/** The states of a worker's text-channel flag (a fresh shared buffer reads `idle`). */
+export const TEXT_SIGNAL = { idle: 0, waiting: 1, replied: 2, noReply: 3 } as const;
 
 export type TextOpReply =
   | { ok: true; value: string | number | boolean | undefined }

@@ -63,6 +63,7 @@ interface Cell {
 
 interface PendingCall {
   cellId: number;
+  kind: SandboxCallKind;
 }
 
 /** What the guest's host functions reach: set when a run takes the VM. */
@@ -234,11 +235,17 @@ export class QuickJSRepl {
     // One crossing for the lot (see the prelude's settleAll for the format).
     const entries: unknown[] = [];
     for (const result of results) {
-      if (!this.pending.delete(result.callId)) continue;
+      const pending = this.pending.get(result.callId);
+      if (pending === undefined) continue;
+      this.pending.delete(result.callId);
       this.cell?.calls.delete(result.callId);
       if (!result.ok) entries.push([result.callId, 0, result.error]);
       else if (result.value === undefined) entries.push([result.callId, 1]);
-      else if (Array.isArray(result.value) && result.value.some(isSerializedErrorMarker))
+      else if (
+        pending.kind === "llm_query_batched" &&
+        Array.isArray(result.value) &&
+        result.value.some(isSerializedErrorMarker)
+      )
         entries.push([result.callId, 2, result.value]); // a batch with failed items
       else entries.push([result.callId, 1, result.value]);
     }
@@ -311,7 +318,7 @@ export class QuickJSRepl {
     }
     const calls: OutgoingCall[] = [];
     for (const [callId, kind, name, args] of queued) {
-      this.pending.set(callId, { cellId: cell.id });
+      this.pending.set(callId, { cellId: cell.id, kind });
       cell.calls.add(callId);
       calls.push({ callId, cellId: cell.id, kind, name, args });
     }

@@ -24,6 +24,7 @@ export class TextChannel {
     while (Atomics.load(this.signal, 0) === TEXT_SIGNAL.waiting) Atomics.wait(this.signal, 0, TEXT_SIGNAL.waiting);
     // The host posts its reply before it raises the flag, so a reply is there unless it said it could not send one.
     const received = Atomics.load(this.signal, 0) === TEXT_SIGNAL.replied ? receiveMessageOnPort(this.port) : undefined;
+    Atomics.store(this.signal, 0, TEXT_SIGNAL.idle);
     if (received === undefined) throw new Error("the host could not answer this Text method");
     return received.message as TextOpReply;
   }

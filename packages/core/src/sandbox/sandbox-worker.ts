@@ -41,13 +41,9 @@ const sender = (sandboxId: number) => (message: ReplMessage) => post({ ...messag
 
 /** A host-level exception out of QuickJS (the runtime may be corrupt): the sandbox is dropped, the cell fails. */
 function fatal(sandboxId: number, cellId: number, error: unknown): void {
-  const repl = repls.get(sandboxId);
+  // Not freed: its runtime may be corrupt, and freeing a corrupt runtime can abort. Once unreferenced, its WASM
+  // module and memory are garbage-collected like any other object.
   repls.delete(sandboxId);
-  try {
-    repl?.dispose(); // its runtime may be corrupt; freeing the module is what matters
-  } catch {
-    // Dropped with its WASM module.
-  }
   const { name, message } = serializeError(error);
   const text = `SandboxCrash: ${name}: ${message}\n`;
   post({

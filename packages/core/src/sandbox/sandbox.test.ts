@@ -150,6 +150,28 @@ describe("Sandbox (QuickJS debug build: no leaked handles)", () => {
     }
   });
 
+  it("a worker waiting for the host behind another sandbox's long regex is not taken for hung", async () => {
+    // B's watchdog would fire after 300 + 2,000 ms of silence; A holds the host's thread for 3 s.
+    const pool = new SandboxWorkerPool(2);
+    const context = `${"a".repeat(50_000)}b`;
+    const a = await Sandbox.create(options({ pool, context, hostStringMinChars: 1_000, stepTimeoutMs: 3_000 }));
+    const b = await Sandbox.create(options({ pool, context, hostStringMinChars: 1_000, stepTimeoutMs: 300 }));
+    try {
+      await b.execute("var kept = 1");
+      // B asks for a slice 100 ms in, while the host's thread is busy with A's regex; the wait spends B's CPU
+      // budget (it may end in a TimeoutError), but B's worker is alive and B keeps its variables.
+      const [slow, waiting] = await Promise.all([
+        a.execute("context.search(/(a+)+$/)"),
+        b.execute("const t0 = Date.now(); while (Date.now() - t0 < 100) {}\ncontext.slice(0, 3)"),
+      ]);
+      expect(slow.error?.name).toBe("TimeoutError");
+      expect(waiting.reset).toBe(false);
+      expect((await b.execute("kept")).output.trim()).toBe("1");
+    } finally {
+      await Promise.all([a.dispose(), b.dispose()]);
+    }
+  });
+
   it("a catastrophic regex over host-backed text is stopped and the REPL keeps its variables", async () => {
     const sandbox = await Sandbox.create(
       options({ context: `${"a".repeat(50_000)}b`, hostStringMinChars: 1_000, stepTimeoutMs: 300 }),

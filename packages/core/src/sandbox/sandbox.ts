@@ -354,7 +354,7 @@ export class Sandbox implements AsyncDisposable {
   }
 
   private checkWatchdog(worker: PooledWorker, cellId: number): void {
-    const silentMs = performance.now() - worker.lastPongAt;
+    const silentMs = worker.silentMs();
     if (silentMs > this.options.stepTimeoutMs + SANDBOX_WATCHDOG_GRACE_MS) {
       const waiter = this.cellWaiter;
       worker.terminate(

@@ -100,6 +100,15 @@ export class PooledWorker {
     hostLoop.warm(); // a loop over `Text` methods sends the next request soon
   }
 
+  /**
+   * How long the worker has not answered a ping. A worker blocked on one of its Text requests (waiting for this
+   * thread, perhaps behind another worker's long regex) is alive: its silence is ours.
+   */
+  silentMs(): number {
+    if (Atomics.load(this.textSignal, 0) === TEXT_SIGNAL.waiting) this.lastPongAt = performance.now();
+    return performance.now() - this.lastPongAt;
+  }
+
   post(message: HostMessage): void {
     if (this.dead) return;
     this.worker.postMessage(message);
