@@ -60,7 +60,8 @@ export const GUEST_PRELUDE = String.raw`(function (host) {
     const id = nextCallId++;
     let encoded = "";
     for (let i = 0; i < args.length; i++) encoded += (i > 0 ? "," : "") + encodeArg(args[i]);
-    outgoing += (queued > 0 ? "," : "") + "[" + id + "," + JSONstringify(kind) + "," + JSONstringify(name) + ",[" + encoded + "]]";
+    // kind and name need no escaping: kinds are the API's own words, tool names are checked identifiers.
+    outgoing += (queued > 0 ? ',[' : "[") + id + ',"' + kind + '","' + name + '",[' + encoded + "]]";
     queued++;
     if (queued === 1) hostCallsQueued();
     return new PromiseC(function (resolve, reject) {
