@@ -37,8 +37,18 @@ const compile = (specifier: string) => new wasm.Module(readFileSync(require.reso
 /** The variant packages' types describe their ESM build as CommonJS (`{ default }`); at run time it is the variant. */
 const variantOf = (imported: unknown): QuickJSSyncVariant =>
   (imported as { default?: QuickJSSyncVariant }).default ?? (imported as QuickJSSyncVariant);
+/**
+ * Emscripten prints an abort to stderr as well as throwing it. The release build aborts when QuickJS frees a
+ * runtime whose promise job was interrupted (a cell stopped mid-`await` chain): the throw is handled (the module is
+ * dropped, see `dispose`), so the print would only alarm the user. The debug build keeps printing: its leak reports
+ * are findings.
+ */
+const quietEmscripten = { printErr: () => undefined } as NonNullable<
+  NonNullable<Parameters<typeof newVariant>[1]>["emscriptenModule"]
+>;
 const RELEASE_VARIANT = newVariant(variantOf(releaseSyncModule), {
   wasmModule: compile("@jitl/quickjs-wasmfile-release-sync/wasm"),
+  emscriptenModule: quietEmscripten,
 });
 let debugVariant: typeof RELEASE_VARIANT | undefined;
 const DEBUG_VARIANT_LAZY = () => {
