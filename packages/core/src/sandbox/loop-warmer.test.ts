@@ -1,0 +1,32 @@
+import { describe, expect, it } from "vitest";
+import { createRLM } from "../engine/create-rlm.js";
+import { codeReply, createScriptedModel } from "../test/index.js";
+import { LoopWarmer } from "./loop-warmer.js";
+
+/** CPU time this process (every thread) spends over `ms` of wall time. */
+async function cpuMsDuring(ms: number): Promise<number> {
+  const before = process.cpuUsage();
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  const used = process.cpuUsage(before);
+  return (used.user + used.system) / 1000;
+}
+
+describe("warm event loops", () => {
+  it("a warmer keeps the loop turning for its window, then stops by itself", async () => {
+    new LoopWarmer(20).warm();
+    const spinning = await cpuMsDuring(15);
+    const after = await cpuMsDuring(150);
+    expect(spinning).toBeGreaterThan(5); // it really turns the loop
+    expect(after).toBeLessThan(40); // and then it is quiet
+  });
+
+  it("an engine that has finished its runs does not spin: threads are idle soon after", async () => {
+    const model = createScriptedModel({
+      replies: (r) => (r.index >= 20 ? codeReply("FINAL('done')") : codeReply("x = 1")),
+    });
+    const rlm = createRLM({ model, maxIterations: 25 });
+    await Promise.all([rlm.run({ query: "q", context: "c" }), rlm.run({ query: "q", context: "c" })]);
+    await new Promise((resolve) => setTimeout(resolve, 100)); // warm windows end; a spare VM may be prepared
+    expect(await cpuMsDuring(300)).toBeLessThan(60);
+  });
+});
