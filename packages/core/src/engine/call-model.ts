@@ -4,6 +4,7 @@ import { RLMModelError } from "../errors/model-error.js";
 import { epochMs } from "../events/epoch-ms.js";
 import { RETRY_BASE_DELAY_MS, RETRY_MAX_DELAY_MS } from "../limits.js";
 import type { ChatMessage, LanguageModel, TokenUsage } from "../model/language-model.js";
+import { requestSignal } from "./request-signal.js";
 
 export interface CallModelOptions {
   model: LanguageModel;
@@ -43,16 +44,8 @@ export async function callModel(options: CallModelOptions): Promise<ModelReply> 
     budget.takeCall(model.modelId);
     const release = await options.semaphore.acquire(signal);
     const requestStartedAt = epochMs();
-    // One controller per request: it fires on the caller's signal or on the request's own timeout. (Cheaper than
-    // AbortSignal.any on this hot path.)
-    const request = new AbortController();
-    let timedOut = false;
-    const onAbort = () => request.abort(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
-    const timer = setTimeout(() => {
-      timedOut = true;
-      request.abort(new ModelTimeoutError(options.modelTimeoutMs));
-    }, options.modelTimeoutMs);
+    // Fires on the caller's signal or on the request's own timeout (shared by requests that start together).
+    const request = requestSignal(signal, options.modelTimeoutMs);
     const started = performance.now();
     let outcome: { ok: true; value: unknown } | { ok: false; error: unknown };
     let requestEndedAt = 0;
@@ -63,8 +56,7 @@ export async function callModel(options: CallModelOptions): Promise<ModelReply> 
     } finally {
       // Taken before the permit is released, so the next request in line always starts after it.
       requestEndedAt = epochMs();
-      clearTimeout(timer);
-      signal.removeEventListener("abort", onAbort);
+      request.end();
       release();
     }
     if (outcome.ok) {
@@ -84,7 +76,7 @@ export async function callModel(options: CallModelOptions): Promise<ModelReply> 
       return { text: result.text, usage, durationMs: performance.now() - started, requestStartedAt, requestEndedAt };
     }
     if (signal.aborted) throw signal.reason;
-    const cause = timedOut ? request.signal.reason : outcome.error;
+    const cause = request.timedOut() ? request.signal.reason : outcome.error;
     const retryable = isRetryable(cause);
     const delayMs = retryDelayMs(cause, attempt);
     if (!retryable || attempt > options.maxRetries || delayMs > budget.timeLeftMs()) {
@@ -99,14 +91,6 @@ export async function callModel(options: CallModelOptions): Promise<ModelReply> 
     }
     options.onRetry?.({ attempt, delayMs, error: describeValue(cause) });
     await sleep(delayMs, signal);
-  }
-}
-
-class ModelTimeoutError extends Error {
-  readonly isRetryable = true;
-  constructor(ms: number) {
-    super(`no answer within modelTimeoutMs = ${ms} ms`);
-    this.name = "ModelTimeoutError";
   }
 }
 

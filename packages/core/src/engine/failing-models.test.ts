@@ -66,6 +66,35 @@ describe("failing models", () => {
     expect(result.trajectory.root.iterations[0]?.cells[0]?.output).toMatch(/RLMModelError .*modelTimeoutMs = 50 ms/);
   });
 
+  it("requests started together time out on their own: the slow one fails, its siblings answer", async () => {
+    const model = createScriptedModel({
+      replies: [
+        codeReply(
+          "const r = await llm_query_batched(['fast 1', 'slow', 'fast 2']); print(r.map((x) => x instanceof Error ? x.message : x).join(' | '))",
+        ),
+        codeReply("FINAL('done')"),
+      ],
+    });
+    const subModel = createScriptedModel({
+      modelId: "sub",
+      replies: (r) => `answer to ${r.prompt}`,
+      latencyMs: (r) => (r.prompt === "slow" ? 60_000 : 20),
+    });
+    const result = await createRLM({ model, subModel, modelTimeoutMs: 150, maxRetries: 0 }).run({ query: "q" });
+    const output = result.trajectory.root.iterations[0]?.cells[0]?.output ?? "";
+    expect(output).toMatch(/^answer to fast 1 \| .*modelTimeoutMs = 150 ms.* \| answer to fast 2$/m);
+    expect(subModel.calls.map((c) => c.aborted)).toEqual([false, true, false]);
+  });
+
+  it("modelTimeoutMs: Infinity arms no timeout (Node would fire an out-of-range one after 1 ms)", async () => {
+    const model = createScriptedModel({ replies: [codeReply("FINAL('patient')")], latencyMs: 30 });
+    const result = await createRLM({ model, modelTimeoutMs: Number.POSITIVE_INFINITY, maxRetries: 0 }).run({
+      query: "q",
+    });
+    expect(result.answer).toBe("patient");
+    expect(model.calls[0]?.aborted).toBe(false);
+  });
+
   it("empty replies and prose without code are answered with a nudge until a budget ends the run", async () => {
     const model = createScriptedModel({ replies: ["", "Hmm, let me think.", "Still thinking.", "FINAL(forty-two)"] });
     const result = await createRLM({ model, maxIterations: 3 }).run({ query: "q" });

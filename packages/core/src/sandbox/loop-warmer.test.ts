@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { createRLM } from "../engine/create-rlm.js";
 import { codeReply, createScriptedModel } from "../test/index.js";
-import { LoopWarmer } from "./loop-warmer.js";
+import { awakeSlot, LoopWarmer } from "./loop-warmer.js";
 
 /** CPU time this process (every thread) spends over `ms` of wall time. */
 async function cpuMsDuring(ms: number): Promise<number> {
@@ -13,11 +13,21 @@ async function cpuMsDuring(ms: number): Promise<number> {
 
 describe("warm event loops", () => {
   it("a warmer keeps the loop turning for its window, then stops by itself", async () => {
-    new LoopWarmer(20).warm();
+    new LoopWarmer(20, awakeSlot()).warm();
     const spinning = await cpuMsDuring(15);
     const after = await cpuMsDuring(150);
     expect(spinning).toBeGreaterThan(5); // it really turns the loop
     expect(after).toBeLessThan(40); // and then it is quiet
+  });
+
+  it("after a message, it spins only for a peer that is awake (a sleeping one is woken, and must not wait on us)", async () => {
+    const asleep = awakeSlot(); // "awake until" 0: asleep since the epoch
+    new LoopWarmer(20, awakeSlot()).sent(asleep);
+    expect(await cpuMsDuring(15)).toBeLessThan(5);
+    const awake = awakeSlot();
+    awake[0] = performance.timeOrigin + performance.now() + 50;
+    new LoopWarmer(20, awakeSlot()).sent(awake);
+    expect(await cpuMsDuring(15)).toBeGreaterThan(5);
   });
 
   it("an engine that has finished its runs does not spin: threads are idle soon after", async () => {

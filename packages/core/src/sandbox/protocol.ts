@@ -75,6 +75,9 @@ export type TextOpReply =
 export interface SandboxWorkerData {
   textPort: MessagePort;
   textSignal: Int32Array;
+  /** Until when the host's and this worker's event loops are awake (wall-clock ms; see `LoopWarmer`). */
+  hostAwake: Float64Array;
+  workerAwake: Float64Array;
 }
 
 /** The answer to one host call; answers that arrive together travel in one message. */
@@ -94,7 +97,8 @@ export interface OutgoingCall {
 /** Host to worker. A worker hosts many sandboxes; every message but `ping` names one. */
 export type HostMessage =
   | { type: "init"; sandboxId: number; init: WorkerInit }
-  | { type: "exec"; sandboxId: number; cellId: number; code: string }
+  /** `source` is the model's code after `replRewrite`. */
+  | { type: "exec"; sandboxId: number; cellId: number; source: string }
   | { type: "call-results"; sandboxId: number; results: CallResult[] }
   | { type: "cancel-cell"; sandboxId: number; cellId: number }
   | { type: "dispose"; sandboxId: number }

@@ -24,7 +24,6 @@ import {
   type SerializedError,
   type WorkerInit,
 } from "./protocol.js";
-import { replRewrite } from "./repl-rewrite.js";
 
 /**
  * The WASM is compiled once per worker and instantiated per sandbox (about 1 ms): each sandbox still gets a fresh
@@ -213,8 +212,11 @@ export class QuickJSRepl {
     return repl;
   }
 
-  /** Starts a cell. Its outcome is posted as a `cell-result` message, now or when its host calls finish. */
-  exec(cellId: number, code: string): void {
+  /**
+   * Starts a cell (`source`: the model's code after `replRewrite`). Its outcome is posted as a `cell-result`
+   * message, now or when its host calls finish.
+   */
+  exec(cellId: number, source: string): void {
     if (this.cell !== undefined) throw new Error(`cell ${this.cell.id} is still running`);
     const cell: Cell = {
       id: cellId,
@@ -224,13 +226,6 @@ export class QuickJSRepl {
       interrupted: undefined,
     };
     this.cell = cell;
-    let source: string;
-    try {
-      source = replRewrite(code);
-    } catch (error) {
-      this.finish({ name: "SyntaxError", message: (error as Error).message });
-      return;
-    }
     const result = this.guarded(() => this.vm.evalCode(source, `cell-${cellId}.js`, JS_EVAL_FLAG_ASYNC));
     if (result.error) {
       this.finish(this.takeError(result.error));
@@ -274,6 +269,11 @@ export class QuickJSRepl {
       }
     }
     this.drain();
+  }
+
+  /** Host calls the running cell still waits for. */
+  get callsInFlight(): number {
+    return this.cell?.calls.size ?? 0;
   }
 
   /** Stops the running cell (if it is `cellId`): the next interrupt check ends it. */

@@ -10,12 +10,15 @@ const SPIN_MS = 0.05;
  * more than one request in flight per worker.
  */
 export class TextChannel {
+  /** @param onRequest called before each request (the worker says it is awake, so the host's reply is prompt) */
   constructor(
     private readonly port: MessagePort,
     private readonly signal: Int32Array,
+    private readonly onRequest: () => void = () => undefined,
   ) {}
 
   request(request: TextOpRequest): TextOpReply {
+    this.onRequest();
     Atomics.store(this.signal, 0, TEXT_SIGNAL.waiting);
     this.port.postMessage(request);
     // Most answers take a few microseconds: spin briefly before sleeping, as waking a thread costs ~25 µs.

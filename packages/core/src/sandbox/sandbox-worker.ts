@@ -19,10 +19,12 @@ import { RemoteTexts, TextChannel } from "./remote-texts.js";
 
 const port = parentPort;
 if (port === null) throw new Error("sandbox-worker must run in a worker thread");
-const { textPort, textSignal } = workerData as SandboxWorkerData;
+const { textPort, textSignal, hostAwake, workerAwake } = workerData as SandboxWorkerData;
 /** How long the worker must have had nothing to do before it prepares the next sandbox's VM. */
 const SPARE_AFTER_IDLE_MS = 15;
-const textChannel = new TextChannel(textPort, textSignal);
+const textChannel = new TextChannel(textPort, textSignal, () => loop.busy());
+/** How long the worker stays awake after some of a cell's call results came, when more are due. */
+const AWAIT_MORE_RESULTS_MS = 2;
 
 /** The sandbox's texts: requests to the host, or a store of its own when the context was copied in. */
 function textsFor(sandboxId: number, init: WorkerInit): RemoteTexts | ContextStore {
@@ -32,10 +34,10 @@ function textsFor(sandboxId: number, init: WorkerInit): RemoteTexts | ContextSto
 
 const repls = new Map<number, QuickJSRepl>();
 /** After each message to the host, the next one (the next cell, call results) often follows within microseconds. */
-const loop = new LoopWarmer(1);
+const loop = new LoopWarmer(1, workerAwake);
 const post = (message: WorkerMessage) => {
   port.postMessage(message);
-  loop.warm();
+  loop.sent(hostAwake);
 };
 const sender = (sandboxId: number) => (message: ReplMessage) => post({ ...message, sandboxId } as WorkerMessage);
 
@@ -95,6 +97,7 @@ function takeVM(debug: boolean): Promise<PreparedVM> {
 
 const currentCell = new Map<number, number>();
 port.on("message", (message: HostMessage) => {
+  loop.busy();
   lastActivityAt = performance.now();
   switch (message.type) {
     case "init": {
@@ -123,7 +126,7 @@ port.on("message", (message: HostMessage) => {
         return;
       }
       try {
-        repl.exec(message.cellId, message.code);
+        repl.exec(message.cellId, message.source);
       } catch (error) {
         fatal(message.sandboxId, message.cellId, error);
       }
@@ -131,7 +134,10 @@ port.on("message", (message: HostMessage) => {
     }
     case "call-results":
       try {
-        repls.get(message.sandboxId)?.resolveCalls(message.results);
+        const repl = repls.get(message.sandboxId);
+        repl?.resolveCalls(message.results);
+        // Answers of a fan-out come in bunches: stay awake for the next bunch rather than sleep and be woken.
+        if (repl !== undefined && repl.callsInFlight > 0) loop.warm(AWAIT_MORE_RESULTS_MS);
       } catch (error) {
         fatal(message.sandboxId, currentCell.get(message.sandboxId) ?? 0, error);
       }

@@ -2,6 +2,7 @@ import { setMaxListeners } from "node:events";
 import { RLMSandboxError } from "../errors/sandbox-error.js";
 import { SANDBOX_WATCHDOG_GRACE_MS } from "../limits.js";
 import { ContextStore } from "./context-store.js";
+import { OutputBuffer } from "./output-buffer.js";
 import {
   type CallResult,
   type CellOutcome,
@@ -14,6 +15,7 @@ import {
   type WorkerInit,
   type WorkerMessage,
 } from "./protocol.js";
+import { replRewrite } from "./repl-rewrite.js";
 import { type PooledWorker, type SandboxWorkerPool, sandboxWorkerPool } from "./worker-pool.js";
 
 /** A host call made by model code: `llm_query`, `llm_query_batched`, `rlm_query` or a user tool. */
@@ -115,6 +117,26 @@ export class Sandbox implements AsyncDisposable {
     const { worker, sandboxId } = this.placement as NonNullable<Sandbox["placement"]>;
     const cellId = this.nextCellId++;
     const startedAt = performance.now();
+    // Parsed here rather than in the worker: this thread's parser is warm, and a syntax error needs no round trip.
+    let source: string;
+    try {
+      source = replRewrite(code);
+    } catch (error) {
+      const syntaxError = { name: "SyntaxError", message: (error as Error).message };
+      const output = new OutputBuffer(this.options.maxOutputChars);
+      output.writeLine(`${syntaxError.name}: ${syntaxError.message}`);
+      const { text, totalChars, truncated } = output.render();
+      return {
+        output: text,
+        outputChars: totalChars,
+        truncated,
+        cpuMs: 0,
+        error: syntaxError,
+        cellId,
+        durationMs: performance.now() - startedAt,
+        reset: false,
+      };
+    }
     worker.hold();
     return new Promise<CellResult>((resolve, reject) => {
       const watchdog = setInterval(() => this.checkWatchdog(worker, cellId), 250);
@@ -137,7 +159,7 @@ export class Sandbox implements AsyncDisposable {
           resolve({ ...outcome, cellId, durationMs: performance.now() - startedAt, reset });
         },
       };
-      worker.post({ type: "exec", sandboxId, cellId, code });
+      worker.post({ type: "exec", sandboxId, cellId, source });
     });
   }
 

@@ -2,7 +2,7 @@ import { availableParallelism } from "node:os";
 import { MessageChannel, type MessagePort, Worker } from "node:worker_threads";
 import { RLMSandboxError } from "../errors/sandbox-error.js";
 import { POOL_WORKER_HEAP_MB, SANDBOX_WORKER_STACK_MB } from "../limits.js";
-import { LoopWarmer } from "./loop-warmer.js";
+import { awakeSlot, LoopWarmer } from "./loop-warmer.js";
 import {
   type HostMessage,
   type SandboxWorkerData,
@@ -33,6 +33,7 @@ export class PooledWorker {
   private readonly worker: Worker;
   private readonly textPort: MessagePort;
   private readonly textSignal = new Int32Array(new SharedArrayBuffer(4));
+  private readonly workerAwake = awakeSlot();
 
   constructor(
     readonly heapMb: number,
@@ -40,7 +41,12 @@ export class PooledWorker {
   ) {
     const { port1, port2 } = new MessageChannel();
     this.textPort = port1;
-    const workerData: SandboxWorkerData = { textPort: port2, textSignal: this.textSignal };
+    const workerData: SandboxWorkerData = {
+      textPort: port2,
+      textSignal: this.textSignal,
+      hostAwake: hostLoop.awake,
+      workerAwake: this.workerAwake,
+    };
     this.worker = new Worker(workerURL(), {
       resourceLimits: { stackSizeMb: SANDBOX_WORKER_STACK_MB, maxOldGenerationSizeMb: heapMb },
       // Not the host's flags (e.g. --input-type, loaders): the worker runs one known script.
@@ -59,6 +65,7 @@ export class PooledWorker {
     });
     this.ready.catch(() => undefined);
     this.worker.on("message", (message: WorkerMessage) => {
+      hostLoop.busy();
       if (message.type === "pong") {
         this.lastPongAt = performance.now();
         return;
@@ -97,7 +104,8 @@ export class PooledWorker {
     this.lastPongAt = performance.now();
     Atomics.store(this.textSignal, 0, state);
     Atomics.notify(this.textSignal, 0);
-    hostLoop.warm(); // a loop over `Text` methods sends the next request soon
+    // A loop over `Text` methods sends the next request soon.
+    hostLoop.sent(this.workerAwake);
   }
 
   /**
@@ -112,7 +120,7 @@ export class PooledWorker {
   post(message: HostMessage): void {
     if (this.dead) return;
     this.worker.postMessage(message);
-    hostLoop.warm();
+    hostLoop.sent(this.workerAwake);
   }
 
   /** Keeps the process alive while a sandbox starts or a cell runs here; the worker alone never holds it open. */
@@ -207,7 +215,7 @@ export class SandboxWorkerPool {
 }
 
 /** Keeps the host's event loop turning briefly after each message to a worker, for a fast answer (see LoopWarmer). */
-const hostLoop = new LoopWarmer(0.5);
+const hostLoop = new LoopWarmer(0.5, awakeSlot());
 
 /** The compiled worker script. Tests that import the TypeScript sources use the built copy in `dist/`. */
 function workerURL(): URL {
