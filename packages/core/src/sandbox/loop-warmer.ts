@@ -51,9 +51,9 @@ export class LoopWarmer {
     this.warm();
   }
 
-  /** Keeps the loop turning for `windowMs` (by default the warmer's window) from now, or longer if already asked. */
-  warm(windowMs = this.windowMs): void {
-    this.until = Math.max(this.until, performance.now() + windowMs);
+  /** Keeps the loop turning for the window from now (whoever the peer is). */
+  warm(): void {
+    this.until = performance.now() + this.windowMs;
     this.publish(nowMs() + (this.until - performance.now()));
     if (!this.running) {
       this.running = true;

@@ -271,11 +271,6 @@ export class QuickJSRepl {
     this.drain();
   }
 
-  /** Host calls the running cell still waits for. */
-  get callsInFlight(): number {
-    return this.cell?.calls.size ?? 0;
-  }
-
   /** Stops the running cell (if it is `cellId`): the next interrupt check ends it. */
   cancelCell(cellId: number): void {
     const cell = this.cell;

@@ -23,8 +23,6 @@ const { textPort, textSignal, hostAwake, workerAwake } = workerData as SandboxWo
 /** How long the worker must have had nothing to do before it prepares the next sandbox's VM. */
 const SPARE_AFTER_IDLE_MS = 15;
 const textChannel = new TextChannel(textPort, textSignal, () => loop.busy());
-/** How long the worker stays awake after some of a cell's call results came, when more are due. */
-const AWAIT_MORE_RESULTS_MS = 2;
 
 /** The sandbox's texts: requests to the host, or a store of its own when the context was copied in. */
 function textsFor(sandboxId: number, init: WorkerInit): RemoteTexts | ContextStore {
@@ -134,10 +132,7 @@ port.on("message", (message: HostMessage) => {
     }
     case "call-results":
       try {
-        const repl = repls.get(message.sandboxId);
-        repl?.resolveCalls(message.results);
-        // Answers of a fan-out come in bunches: stay awake for the next bunch rather than sleep and be woken.
-        if (repl !== undefined && repl.callsInFlight > 0) loop.warm(AWAIT_MORE_RESULTS_MS);
+        repls.get(message.sandboxId)?.resolveCalls(message.results);
       } catch (error) {
         fatal(message.sandboxId, currentCell.get(message.sandboxId) ?? 0, error);
       }
