@@ -444,6 +444,12 @@ const corpus: Case[] = [
   },
   {
     family: "stack",
+    name: "code nested too deeply to parse",
+    code: `${"(".repeat(200_000)}1${")".repeat(200_000)}`,
+    expectCell: errorNamed("SyntaxError", /stack space to parse|could not be parsed/),
+  },
+  {
+    family: "stack",
     name: "async recursion",
     code: "async function r() { return await r() }\nawait r()",
     expectCell: anyError,

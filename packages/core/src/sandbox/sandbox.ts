@@ -122,7 +122,13 @@ export class Sandbox implements AsyncDisposable {
     try {
       source = replRewrite(code);
     } catch (error) {
-      const syntaxError = { name: "SyntaxError", message: (error as Error).message };
+      // Acorn's own errors are SyntaxErrors with a position; anything else (code nested too deeply for the parser's
+      // stack) is still a cell the model must write differently.
+      const { name, message } = serializeError(error);
+      const syntaxError = {
+        name: "SyntaxError",
+        message: name === "SyntaxError" ? message : `the code could not be parsed (${name}: ${message})`,
+      };
       const output = new OutputBuffer(this.options.maxOutputChars);
       output.writeLine(`${syntaxError.name}: ${syntaxError.message}`);
       const { text, totalChars, truncated } = output.render();
