@@ -54,7 +54,7 @@ export class LoopWarmer {
   /** Keeps the loop turning for the window from now (whoever the peer is). */
   warm(): void {
     this.until = performance.now() + this.windowMs;
-    this.publish(nowMs() + (this.until - performance.now()));
+    this.publish(performance.timeOrigin + this.until);
     if (!this.running) {
       this.running = true;
       setImmediate(this.tick);

@@ -122,26 +122,8 @@ export class Sandbox implements AsyncDisposable {
     try {
       source = replRewrite(code);
     } catch (error) {
-      // Acorn's own errors are SyntaxErrors with a position; anything else (code nested too deeply for the parser's
-      // stack) is still a cell the model must write differently.
-      const { name, message } = serializeError(error);
-      const syntaxError = {
-        name: "SyntaxError",
-        message: name === "SyntaxError" ? message : `the code could not be parsed (${name}: ${message})`,
-      };
-      const output = new OutputBuffer(this.options.maxOutputChars);
-      output.writeLine(`${syntaxError.name}: ${syntaxError.message}`);
-      const { text, totalChars, truncated } = output.render();
-      return {
-        output: text,
-        outputChars: totalChars,
-        truncated,
-        cpuMs: 0,
-        error: syntaxError,
-        cellId,
-        durationMs: performance.now() - startedAt,
-        reset: false,
-      };
+      const outcome = syntaxErrorOutcome(error, this.options.maxOutputChars);
+      return { ...outcome, cellId, durationMs: performance.now() - startedAt, reset: false };
     }
     worker.hold();
     return new Promise<CellResult>((resolve, reject) => {
@@ -426,6 +408,18 @@ export class Sandbox implements AsyncDisposable {
     for (const controller of this.cellCalls.values()) controller.abort(why);
     this.cellCalls.clear();
   }
+}
+
+/**
+ * A cell that does not parse, as the worker reports a failed cell. Acorn throws a `SyntaxError` with a position
+ * (also for code nested too deeply for its stack).
+ */
+function syntaxErrorOutcome(error: unknown, maxOutputChars: number): CellOutcome {
+  const { name, message } = serializeError(error);
+  const output = new OutputBuffer(maxOutputChars);
+  output.writeLine(`${name}: ${message}`);
+  const { text, totalChars, truncated } = output.render();
+  return { output: text, outputChars: totalChars, truncated, cpuMs: 0, error: { name, message } };
 }
 
 function isTextRef(value: unknown): value is { $rlmText: number } {
