@@ -122,7 +122,9 @@ async function fanOut() {
           ? "const r = await llm_query_batched(Array.from({ length: 100 }, (_, i) => 'chunk ' + i))"
           : "const r = await Promise.all(Array.from({ length: 100 }, (_, i) => llm_query('chunk ' + i)))";
       const walls = [];
-      for (let i = 0; i < RUNS + 2; i++) {
+      // At least ~3 s of samples per figure: a single 200 ms round moves by milliseconds on a busy machine.
+      const samples = Math.max(RUNS + 2, Math.ceil(3000 / (Math.ceil(100 / concurrency) * LATENCY)));
+      for (let i = 0; i < samples; i++) {
         const model = createScriptedModel({ replies: [codeReply(code), codeReply("FINAL(String(r.length))")] });
         const subModel = createScriptedModel({ modelId: "sub", replies: ["ok"], latencyMs: LATENCY });
         const result = await createRLM({ model, subModel, concurrency, cache: false }).run({
