@@ -26,25 +26,27 @@ export class SubcallRouter {
     private readonly run: RouterRun,
   ) {}
 
-  async handle(call: SandboxCall, signal: AbortSignal): Promise<unknown> {
-    // The sandbox aborts this signal when the cell ends, the sandbox goes, or the run is aborted.
-    const callSignal = signal;
+  /**
+   * Answers one call. The sandbox aborts `signal` when the cell ends, the sandbox goes, or the run is aborted. (Not
+   * `async`: returning the answer's own promise saves each sub-call two turns of the microtask queue.)
+   */
+  handle(call: SandboxCall, signal: AbortSignal): Promise<unknown> {
     switch (call.kind) {
       case "llm_query":
-        return this.llm(String(call.args[0]), callSignal);
+        return this.llm(String(call.args[0]), signal);
       case "llm_query_batched": {
         const batchId = this.tree.nextId("batch");
         const prompts = call.args.map(String);
         return Promise.all(
           prompts.map((prompt, index) =>
-            this.llm(prompt, callSignal, { id: batchId, index, size: prompts.length }).catch((error: unknown) =>
+            this.llm(prompt, signal, { id: batchId, index, size: prompts.length }).catch((error: unknown) =>
               toSerializedErrorMarker(serializeError(error)),
             ),
           ),
         );
       }
       case "rlm_query":
-        return this.rlm(call, callSignal);
+        return this.rlm(call, signal);
       case "tool":
         return this.tool(call.name, call.args);
       default: {

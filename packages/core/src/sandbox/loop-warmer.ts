@@ -1,12 +1,11 @@
+import { epochMs } from "../events/epoch-ms.js";
+
 /**
  * How long a thread may have been asleep and still count as awake for the thread posting to it. Such a thread is
  * woken in tens of microseconds and answers soon; one that has slept longer has often given up its CPU (a halted
  * vCPU), and the kernel then wakes it on the CPU of the thread that posted, behind whatever that thread does next.
  */
 const PEER_AWAKE_GRACE_MS = 0.3;
-
-/** Wall-clock milliseconds, comparable between threads. */
-const nowMs = () => performance.timeOrigin + performance.now();
 
 /**
  * Keeps this thread's event loop turning (a chain of `setImmediate`s) for a short window after a message goes to
@@ -35,7 +34,7 @@ export class LoopWarmer {
 
   /** This thread has work (a message came): it is awake now. */
   busy(): void {
-    this.publish(nowMs());
+    this.publish(epochMs());
   }
 
   /**
@@ -43,7 +42,7 @@ export class LoopWarmer {
    * answer is taken at once.
    */
   sent(peer: Float64Array): void {
-    const now = nowMs();
+    const now = epochMs();
     if (now - (peer[0] ?? 0) > PEER_AWAKE_GRACE_MS) {
       this.publish(now);
       return;
@@ -54,7 +53,7 @@ export class LoopWarmer {
   /** Keeps the loop turning for the window from now (whoever the peer is). */
   warm(): void {
     this.until = performance.now() + this.windowMs;
-    this.publish(performance.timeOrigin + this.until);
+    this.publish(epochMs() + this.windowMs);
     if (!this.running) {
       this.running = true;
       setImmediate(this.tick);

@@ -1,4 +1,5 @@
 import { type MessagePort, receiveMessageOnPort } from "node:worker_threads";
+import { epochMs } from "../events/epoch-ms.js";
 import type { TextOpResult, TextSource } from "./context-store.js";
 import { TEXT_SIGNAL, type TextAccessDelta, type TextOpReply, type TextOpRequest } from "./protocol.js";
 
@@ -43,7 +44,7 @@ export class RemoteTexts implements TextSource {
 
   op(id: number, op: string, args: unknown[], timeLimitMs: number): TextOpResult {
     // An absolute deadline, so time spent waiting for the host (busy with other sandboxes) is not granted twice.
-    const deadline = performance.timeOrigin + performance.now() + timeLimitMs;
+    const deadline = epochMs() + timeLimitMs;
     const reply = this.channel.request({ sandboxId: this.sandboxId, id, op, args, deadline });
     if (reply.ok) return reply.value;
     const error = new Error(reply.error.message);

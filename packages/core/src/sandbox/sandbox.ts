@@ -1,5 +1,6 @@
 import { setMaxListeners } from "node:events";
 import { RLMSandboxError } from "../errors/sandbox-error.js";
+import { epochMs } from "../events/epoch-ms.js";
 import { SANDBOX_WATCHDOG_GRACE_MS } from "../limits.js";
 import { ContextStore } from "./context-store.js";
 import { OutputBuffer } from "./output-buffer.js";
@@ -293,7 +294,7 @@ export class Sandbox implements AsyncDisposable {
     if (this.store === undefined || this.options.copyContextToWorker)
       throw new Error("this sandbox's texts live in its worker");
     try {
-      const timeLimitMs = request.deadline - (performance.timeOrigin + performance.now());
+      const timeLimitMs = request.deadline - epochMs();
       return { ok: true, value: this.store.op(request.id, request.op, request.args, Math.max(1, timeLimitMs)) };
     } catch (error) {
       return { ok: false, error: serializeError(error) };
