@@ -60,6 +60,8 @@ export class LoopWarmer {
     }
   }
 
+  // Plain (not Atomics) 8-byte reads and writes: aligned, so they do not tear on 64-bit platforms, and a stale value
+  // only costs a spin or a wake-up.
   private publish(awakeUntil: number): void {
     if (awakeUntil > (this.awake[0] ?? 0)) this.awake[0] = awakeUntil;
   }
