@@ -47,3 +47,5 @@ export const RETRY_MAX_DELAY_MS = 30_000;
 export const MAX_TRANSCRIPT_REPLY_CHARS = 20_000;
 /** Characters of a sub-call prompt or answer kept in events' `preview` fields. */
 export const PREVIEW_CHARS = 200;
+/** The largest delay `setTimeout` accepts (Node fires a longer one after 1 ms); longer timeouts are not armed. */
+export const MAX_TIMER_MS = 2_147_483_647;

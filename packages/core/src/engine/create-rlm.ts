@@ -6,6 +6,7 @@ import { RLMAbortedError } from "../errors/aborted-error.js";
 import { RLMInvalidArgumentError } from "../errors/invalid-argument-error.js";
 import { epochMs } from "../events/epoch-ms.js";
 import type { RLMEvent, RunFinishEvent } from "../events/rlm-event.js";
+import { MAX_TIMER_MS } from "../limits.js";
 import { describe, type ResolvedSettings, resolveSettings } from "../settings/resolve-settings.js";
 import type { RLMRunInput, RLMSettings } from "../settings/rlm-settings.js";
 import { TrajectoryRecorder } from "../trajectory/trajectory-recorder.js";
@@ -32,9 +33,6 @@ export interface RLM {
    */
   stream(input: RLMRunInput): AsyncGenerator<RLMEvent, void, undefined>;
 }
-
-/** The largest delay `setTimeout` accepts; longer timeouts are simply not armed. */
-const MAX_TIMER_MS = 2_147_483_647;
 
 /**
  * Creates an RLM from a root model and settings. Throws `RLMInvalidArgumentError` at once for bad settings.

@@ -1,4 +1,5 @@
 import { setMaxListeners } from "node:events";
+import { MAX_TIMER_MS } from "../limits.js";
 
 /** The signal a model request is given, and what to do when the request is over. */
 export interface RequestSignal {
@@ -18,9 +19,6 @@ export class ModelTimeoutError extends Error {
     this.name = "ModelTimeoutError";
   }
 }
-
-/** The largest delay `setTimeout` accepts. */
-const MAX_TIMER_MS = 2_147_483_647;
 
 /** How long a group takes new requests: their timeouts may end up to this much early. */
 const GROUP_WINDOW_MS = 1;

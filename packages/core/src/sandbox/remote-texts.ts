@@ -15,7 +15,7 @@ export class TextChannel {
   constructor(
     private readonly port: MessagePort,
     private readonly signal: Int32Array,
-    private readonly onRequest: () => void = () => undefined,
+    private readonly onRequest: () => void,
   ) {}
 
   request(request: TextOpRequest): TextOpReply {
