@@ -45,6 +45,8 @@ export const RETRY_MAX_DELAY_MS = 30_000;
 
 /** A root reply longer than this is kept head-and-tail in the transcript (its code still runs in full). */
 export const MAX_TRANSCRIPT_REPLY_CHARS = 20_000;
+/** A string argument of a tool longer than this is cut in the middle in the call's event (the tool gets it whole). */
+export const MAX_EVENT_TOOL_ARG_CHARS = 20_000;
 /** Characters of a sub-call prompt or answer kept in events' `preview` fields. */
 export const PREVIEW_CHARS = 200;
 /** The largest delay `setTimeout` accepts (Node fires a longer one after 1 ms); longer timeouts are not armed. */

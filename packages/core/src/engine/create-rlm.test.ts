@@ -308,6 +308,10 @@ describe("createRLM: recursion and the shared budget", () => {
     expect(result.answer).toBe(`${n} prompt of ${n} ${n}`);
     // Handing a text to a sub-call counts as reading all of it (three times here).
     expect(result.contextAccess).toEqual([{ path: [], charsRead: 3 * n, hits: 0, operations: 3 }]);
+    // The tool's event describes its argument without a copy of it: the middle is cut.
+    const toolCall = result.trajectory.root.iterations[0]?.cells[0]?.subcalls.find((c) => c.kind === "tool");
+    expect(toolCall?.prompt.length).toBeLessThan(21_000);
+    expect(toolCall?.prompt).toMatch(/^\["lorem ipsum lorem ipsum .*the end"\]$/s);
   });
 
   it("at maxDepth, rlm_query falls back to llm_query", async () => {

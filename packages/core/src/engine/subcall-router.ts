@@ -2,7 +2,9 @@ import { callModel } from "../engine/call-model.js";
 import { RLMInvalidArgumentError } from "../errors/invalid-argument-error.js";
 import { epochMs } from "../events/epoch-ms.js";
 import type { SubcallKind } from "../events/rlm-event.js";
+import { MAX_EVENT_TOOL_ARG_CHARS } from "../limits.js";
 import type { TokenUsage } from "../model/language-model.js";
+import { truncateMiddle } from "../sandbox/output-buffer.js";
 import { serializeError, toSerializedErrorMarker } from "../sandbox/protocol.js";
 import type { SandboxCall } from "../sandbox/sandbox.js";
 import type { RunOutcome, RunRequest, RunTree } from "./run-rlm.js";
@@ -117,9 +119,8 @@ export class SubcallRouter {
   private async tool(name: string, args: unknown[]): Promise<unknown> {
     const fn = this.tree.settings.tools[name]?.execute;
     if (fn === undefined) throw new Error(`no tool named ${name}`);
-    const values = args.map((a) => (typeof a === "string" ? (JSON.parse(a) as unknown) : null));
-    const result = await this.track("tool", name, JSON.stringify(values), undefined, async () => {
-      const value = await fn(...(values as never[]));
+    const result = await this.track("tool", name, describeToolArgs(args), undefined, async () => {
+      const value = await fn(...(args as never[]));
       let json: string | undefined;
       try {
         json = JSON.stringify(value);
@@ -132,7 +133,8 @@ export class SubcallRouter {
       return {
         response: json ?? "undefined",
         cached: false,
-        value: json === undefined ? undefined : (JSON.parse(json) as unknown),
+        // The value as JSON gives it (a string is its own copy).
+        value: json === undefined || typeof value === "string" ? value : (JSON.parse(json) as unknown),
       };
     });
     return result.value;
@@ -199,4 +201,14 @@ export class SubcallRouter {
   private base() {
     return { runId: this.run.runId, depth: this.run.depth, timestamp: epochMs() };
   }
+}
+
+/**
+ * A tool call's arguments as its event's `prompt`: their JSON, with any string longer than
+ * `MAX_EVENT_TOOL_ARG_CHARS` cut in the middle (a tool given the whole context is not given a copy of it here).
+ */
+function describeToolArgs(args: unknown[]): string {
+  return JSON.stringify(args, (_key, value: unknown) =>
+    typeof value === "string" ? truncateMiddle(value, MAX_EVENT_TOOL_ARG_CHARS) : value,
+  );
 }

@@ -80,6 +80,10 @@ export interface SubcallStartEvent extends RLMEventBase {
   kind: SubcallKind;
   /** The tool's name for `tool` calls, the sub-model's id otherwise. */
   target: string;
+  /**
+   * What was sent: the prompt; for `rlm_query`, the child's query; for a tool, its arguments as JSON (strings longer
+   * than 20,000 characters cut in the middle).
+   */
   prompt: string;
   /** Part of a `llm_query_batched` call: its id and this prompt's index. */
   batch?: { id: string; index: number; size: number };

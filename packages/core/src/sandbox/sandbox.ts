@@ -24,6 +24,7 @@ export interface SandboxCall {
   kind: SandboxCallKind;
   /** The tool's name for `tool` calls; `"json"` for an `rlm_query` whose sub-context is JSON. */
   name: string;
+  /** Prompts and sub-contexts (whole `Text`s as their strings); for a tool, its arguments as values. */
   args: unknown[];
   cellId: number;
 }
@@ -277,17 +278,19 @@ export class Sandbox implements AsyncDisposable {
   }
 
   /**
-   * Whole `Text` objects passed to a sub-call or tool arrive as `{ $rlmText: id }` and become the string held here
-   * (a tool receives its arguments as JSON, so there it becomes the string's JSON).
+   * The call's arguments as its handler gets them. Whole `Text` objects passed to a sub-call or tool arrive as
+   * `{ $rlmText: id }` and become the string held here (not a copy); a tool's other arguments arrive as JSON and are
+   * parsed.
    */
-  private resolveTextRefs(kind: SandboxCallKind, args: unknown[]): unknown[] {
+  private resolveArgs(kind: SandboxCallKind, args: unknown[]): unknown[] {
     const store = this.store;
+    if (kind === "tool")
+      return args.map((arg) => {
+        if (isTextRef(arg)) return store?.text(arg.$rlmText) ?? null;
+        return typeof arg === "string" ? (JSON.parse(arg) as unknown) : null;
+      });
     if (store === undefined || !args.some(isTextRef)) return args;
-    return args.map((arg) => {
-      if (!isTextRef(arg)) return arg;
-      const text = store.text(arg.$rlmText);
-      return kind === "tool" ? JSON.stringify(text) : text;
-    });
+    return args.map((arg) => (isTextRef(arg) ? store.text(arg.$rlmText) : arg));
   }
 
   private onTextOp(request: TextOpRequest): TextOpReply {
@@ -323,7 +326,7 @@ export class Sandbox implements AsyncDisposable {
     this.calls.set(callId, call.cellId);
     let answer: Promise<unknown>;
     try {
-      const args = this.resolveTextRefs(call.kind, call.args);
+      const args = this.resolveArgs(call.kind, call.args);
       answer = this.options.onCall(args === call.args ? call : { ...call, args }, controller.signal);
     } catch (error) {
       answer = Promise.reject(error);
