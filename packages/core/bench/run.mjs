@@ -87,6 +87,34 @@ async function needle() {
     median(v8),
     `the whole cell, vs the same regex in plain V8: ${median(v8).toFixed(2)} ms`,
   );
+  // Splitting the whole context into pieces the model's code gets as plain strings (each crosses into QuickJS).
+  const v8Lines = [];
+  for (let i = 0; i < RUNS; i++) {
+    const t = performance.now();
+    context.split("\n");
+    v8Lines.push(performance.now() - t);
+  }
+  for (const [metric, code] of [
+    ["lines(), in the sandbox", "context.lines().length"],
+    ["chunks(100000), in the sandbox", "context.chunks(100000).length"],
+  ]) {
+    const cells = [];
+    for (let i = 0; i < RUNS; i++) {
+      const model = createScriptedModel({ replies: [codeReply(code), codeReply("FINAL('done')")] });
+      const result = await createRLM({ model }).run({ query: "q", context });
+      const cell = result.trajectory.root.iterations[0].cells[0];
+      if (cell.error) throw new Error(`needle: ${metric}: ${cell.error.message}`);
+      cells.push(cell.durationMs);
+    }
+    row(
+      "needle (45 MB)",
+      metric,
+      median(cells),
+      "ms",
+      median(v8Lines),
+      `the whole cell, vs split("\\n") in plain V8: ${median(v8Lines).toFixed(1)} ms; every piece is copied into QuickJS`,
+    );
+  }
   // The `Text` method alone, as the host runs it for the sandbox (time limit and match conversion included).
   const store = new ContextStore(context, 100_000, [], 256 * 1024 * 1024);
   const textCall = [];

@@ -126,6 +126,24 @@ describe("createRLM: context access (provenance)", () => {
     expect(byPath["2.text"]).toMatchObject({ charsRead: 6, hits: 1, operations: 2 });
     expect(model.calls[0]?.messages[0]?.content).toContain("(and every `text` field)");
   });
+
+  it("counts what list methods found as hits", async () => {
+    const model = createScriptedModel({
+      replies: [
+        codeReply(
+          "const t = context[0].text\nconst m = [...t.matchAll(/a\\d/g)].length\nconst g = t.grep(/b/).length\nconst s = t.split(' ').length\nFINAL([m, g, s].join(','))",
+        ),
+      ],
+    });
+    const context = [{ text: "a1 b2 a3" }];
+    const result = await createRLM({ model, sandbox: { hostStringKeys: ["text"] } }).run({ query: "q", context });
+    expect(result.answer).toBe("2,1,3");
+    // Two matches and one matching line; pieces of a split are read, not found.
+    expect(result.contextAccess).toEqual([
+      { path: [0, "text"], charsRead: expect.any(Number), hits: 3, operations: 3 },
+    ]);
+    expect(result.contextAccess[0]?.charsRead).toBeGreaterThan(8);
+  });
 });
 
 describe("createRLM: tools", () => {

@@ -26,6 +26,8 @@ export class ContextStore implements TextSource {
   readonly paths: ContextPath[] = [];
   private readonly access = new Map<number, TextAccessDelta>();
   private readonly regexCache = new Map<string, RegExp>();
+  /** How many items the last list result had (see `list`): counted without parsing the JSON again. */
+  private lastListItems = 0;
   /** JSON of the context with host-backed strings replaced by `{ "$rlmText": id, "length": n }`. */
   readonly skeletonJSON: string;
 
@@ -88,8 +90,7 @@ export class ContextStore implements TextSource {
     entry[3]++;
     if (typeof result === "string") {
       if (op === "match" || op === "matchAll" || op === "grep" || op === "split" || op === "chunks") {
-        const found = JSON.parse(result) as unknown;
-        const count = Array.isArray(found) ? found.length : found === null ? 0 : 1;
+        const count = this.lastListItems;
         entry[2] += op === "split" || op === "chunks" ? 0 : count;
         if (count > 0) entry[1] += result.length;
       } else {
@@ -174,9 +175,9 @@ export class ContextStore implements TextSource {
       case "count":
         return this.count(text, this.pattern(args, "g"));
       case "match":
-        return JSON.stringify(this.match(text, this.pattern(args, "")));
+        return this.list(this.match(text, this.pattern(args, "")));
       case "matchAll":
-        return JSON.stringify(this.matchAll(text, this.pattern(args, "g"), "matchAll").map(toMatchJSON));
+        return this.list(this.matchAll(text, this.pattern(args, "g"), "matchAll").map(toMatchJSON));
       case "replace":
       case "replaceAll": {
         const re = this.pattern(args, op === "replaceAll" ? "g" : "");
@@ -189,12 +190,12 @@ export class ContextStore implements TextSource {
         const separator = args[0] === "re" ? this.pattern(args, "") : String(args[1]);
         const pieces = text.split(separator, Math.min(wanted ?? this.maxItems + 1, this.maxItems + 1));
         if (pieces.length > this.maxItems) throw this.tooMany("split", "pieces", "pass a limit, or use grep/chunks");
-        return JSON.stringify(pieces);
+        return this.list(pieces);
       }
       case "grep":
-        return JSON.stringify(this.grep(text, this.pattern(args, ""), args[3]));
+        return this.list(this.grep(text, this.pattern(args, ""), args[3]));
       case "chunks":
-        return JSON.stringify(chunk(text, args[0], args[1], this.maxItems));
+        return this.list(chunk(text, args[0], args[1], this.maxItems));
       default:
         throw new TypeError(`Text has no method "${op}"`);
     }
@@ -222,6 +223,12 @@ export class ContextStore implements TextSource {
       this.regexCache.set(key, re);
     }
     return re;
+  }
+
+  /** A list result (an array, a match object or null) as the JSON the guest parses. */
+  private list(value: unknown): string {
+    this.lastListItems = Array.isArray(value) ? value.length : value === null ? 0 : 1;
+    return JSON.stringify(value);
   }
 
   private match(text: string, re: RegExp): null | { all: string[] } | { one: MatchJSON } {
