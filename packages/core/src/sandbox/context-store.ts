@@ -1,3 +1,4 @@
+import { MIN_TEXT_CHUNK_CHARS } from "../limits.js";
 import type { ContextPath, TextAccessDelta } from "./protocol.js";
 import { runWithTimeLimit, TimeLimitError } from "./run-with-time-limit.js";
 
@@ -9,6 +10,11 @@ export interface TextSource {
   op(id: number, op: string, args: unknown[], timeLimitMs: number): TextOpResult;
   /** Reads since the last call, and resets the count. */
   takeAccess(): TextAccessDelta[];
+  /**
+   * The string of a text that only this source holds (a piece made here while the caller's store has only the
+   * context's own texts), counted as read; `undefined` for a text the caller's store can resolve itself.
+   */
+  ownText(id: number): string | undefined;
 }
 
 export type TextOpResult = string | number | boolean | undefined;
@@ -22,8 +28,14 @@ export type TextOpResult = string | number | boolean | undefined;
  */
 export class ContextStore implements TextSource {
   private readonly texts: string[] = [];
-  /** Where each text sits in the context. */
+  /** Where each text sits in the context (a piece of a text: where its text sits). */
   readonly paths: ContextPath[] = [];
+  /** The context's own text each text is, or is a piece of (reads of a piece count as reads of it). */
+  private readonly roots: number[] = [];
+  /** How many of the texts are the context's own (the rest are pieces). */
+  private readonly rootCount: number;
+  /** Pieces already made, by text, size and overlap. */
+  private readonly chunkRefs = new Map<string, Array<{ $rlmText: number; length: number }>>();
   private readonly access = new Map<number, TextAccessDelta>();
   private readonly regexCache = new Map<string, RegExp>();
   /** How many items the last list result had (see `list`): counted without parsing the JSON again. */
@@ -43,6 +55,7 @@ export class ContextStore implements TextSource {
   ) {
     this.maxItems = Math.max(1_000, Math.floor(maxResultChars / 64));
     this.skeletonJSON = JSON.stringify(this.extract(context, { minChars, keys: new Set(keys) }, []));
+    this.rootCount = this.texts.length;
   }
 
   /**
@@ -56,6 +69,10 @@ export class ContextStore implements TextSource {
     return text;
   }
 
+  ownText(id: number): string | undefined {
+    return this.roots[id] === id ? undefined : this.text(id);
+  }
+
   /** Reads since the last call, and resets the count. */
   takeAccess(): TextAccessDelta[] {
     const deltas = [...this.access.values()];
@@ -63,13 +80,19 @@ export class ContextStore implements TextSource {
     return deltas;
   }
 
+  /** Holds `text` (a string of the context, or a piece of one) and returns its reference for the guest. */
+  private add(text: string, path: ContextPath, root: number): { $rlmText: number; length: number } {
+    this.texts.push(text);
+    this.paths.push(path);
+    this.roots.push(root);
+    return { $rlmText: this.texts.length - 1, length: text.length };
+  }
+
   private extract(value: unknown, rule: { minChars: number; keys: Set<string> }, path: ContextPath): unknown {
     if (typeof value === "string") {
       const key = path[path.length - 1];
       if (value.length < rule.minChars && !(typeof key === "string" && rule.keys.has(key))) return value;
-      this.texts.push(value);
-      this.paths.push(path);
-      return { $rlmText: this.texts.length - 1, length: value.length };
+      return this.add(value, path, this.texts.length);
     }
     if (Array.isArray(value)) return value.map((v, i) => this.extract(v, rule, [...path, i]));
     if (value !== null && typeof value === "object") {
@@ -82,17 +105,19 @@ export class ContextStore implements TextSource {
 
   /** Counts what an operation gave the sandbox: characters returned, matches found. */
   private record(id: number, op: string, result: string | number | boolean | undefined): void {
-    let entry = this.access.get(id);
+    const root = this.roots[id] ?? id;
+    let entry = this.access.get(root);
     if (entry === undefined) {
-      entry = [id, 0, 0, 0];
-      this.access.set(id, entry);
+      entry = [root, 0, 0, 0];
+      this.access.set(root, entry);
     }
     entry[3]++;
     if (typeof result === "string") {
       if (op === "match" || op === "matchAll" || op === "grep" || op === "split" || op === "chunks") {
         const count = this.lastListItems;
         entry[2] += op === "split" || op === "chunks" ? 0 : count;
-        if (count > 0) entry[1] += result.length;
+        // A chunk is read when it is used (as a piece's own text, see `roots`).
+        if (count > 0 && op !== "chunks") entry[1] += result.length;
       } else {
         entry[1] += result.length;
       }
@@ -117,20 +142,20 @@ export class ContextStore implements TextSource {
     let result: TextOpResult;
     if (args[0] === "re" && PATTERN_OPS.has(op)) {
       try {
-        result = runWithTimeLimit(() => this.run(text, op, args), timeLimitMs);
+        result = runWithTimeLimit(() => this.run(id, text, op, args), timeLimitMs);
       } catch (error) {
         if (!(error instanceof TimeLimitError)) throw error;
         throw timeoutError(op, text.length, timeLimitMs);
       }
     } else {
-      result = this.run(text, op, args);
+      result = this.run(id, text, op, args);
     }
     this.record(id, op, result);
     return result;
   }
 
-  private run(text: string, op: string, args: unknown[]): TextOpResult {
-    const result = this.compute(text, op, args);
+  private run(id: number, text: string, op: string, args: unknown[]): TextOpResult {
+    const result = this.compute(id, text, op, args);
     // A string result crosses into the worker and then QuickJS: refuse one that could not fit there anyway.
     if (typeof result === "string" && result.length > this.maxResultChars) {
       throw new RangeError(
@@ -140,7 +165,7 @@ export class ContextStore implements TextSource {
     return result;
   }
 
-  private compute(text: string, op: string, args: unknown[]): TextOpResult {
+  private compute(id: number, text: string, op: string, args: unknown[]): TextOpResult {
     if (WHOLE_TEXT_OPS.has(op) && text.length > this.maxResultChars) {
       throw new RangeError(
         `${op}: the text has ${text.length} characters, more than the sandbox can hold (sandbox.memoryLimitBytes = ${this.maxResultChars}); work on slices of it`,
@@ -195,7 +220,7 @@ export class ContextStore implements TextSource {
       case "grep":
         return this.list(this.grep(text, this.pattern(args, ""), args[3]));
       case "chunks":
-        return this.list(chunk(text, args[0], args[1], this.maxItems));
+        return this.list(this.chunks(id, text, args[0], args[1]));
       default:
         throw new TypeError(`Text has no method "${op}"`);
     }
@@ -223,6 +248,31 @@ export class ContextStore implements TextSource {
       this.regexCache.set(key, re);
     }
     return re;
+  }
+
+  /**
+   * A text's chunks. Chunks of `MIN_TEXT_CHUNK_CHARS` or more are held here as texts of their own (V8 slices share the
+   * text's memory) and sent to the guest as references: nothing is copied until guest code reads a piece, and a piece
+   * handed to a sub-call is never copied. Asking again for the same chunks gives the same pieces; all pieces together
+   * are capped like an array result.
+   */
+  private chunks(
+    id: number,
+    text: string,
+    size: unknown,
+    overlap: unknown,
+  ): string[] | Array<{ $rlmText: number; length: number }> {
+    const key = `${id}:${String(size)}:${String(overlap)}`;
+    const known = this.chunkRefs.get(key);
+    if (known !== undefined) return known;
+    const pieces = chunk(text, size, overlap, this.maxItems);
+    if (typeof size !== "number" || size < MIN_TEXT_CHUNK_CHARS) return pieces;
+    if (this.texts.length + pieces.length > this.maxItems + this.rootCount)
+      throw this.tooMany("chunks", "pieces in all", "reuse the chunks you have, or use larger chunks");
+    const root = this.roots[id] ?? id;
+    const refs = pieces.map((piece) => this.add(piece, this.paths[id] ?? [], root));
+    this.chunkRefs.set(key, refs);
+    return refs;
   }
 
   /** A list result (an array, a match object or null) as the JSON the guest parses. */

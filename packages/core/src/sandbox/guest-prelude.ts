@@ -242,7 +242,8 @@ export const GUEST_PRELUDE = String.raw`(function (host) {
       return hostText(textInfo(this)[0], "replaceAll", q[0], q[1], q[2], StringC(r));
     },
     grep: jsonViaPattern("grep"),
-    chunks(sizeChars, overlapChars) { return JSONparse(hostText(textInfo(this)[0], "chunks", sizeChars, overlapChars)); },
+    // The pieces are Texts held by the host (a sub-call given one gets it without a copy).
+    chunks(sizeChars, overlapChars) { return revive(hostText(textInfo(this)[0], "chunks", sizeChars, overlapChars)); },
     lines() { return JSONparse(hostText(textInfo(this)[0], "split", "str", "\n", "")); },
     toString() { return hostText(textInfo(this)[0], "all"); },
     valueOf() { return hostText(textInfo(this)[0], "all"); },

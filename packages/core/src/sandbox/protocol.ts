@@ -133,3 +133,8 @@ export function toSerializedErrorMarker(error: SerializedError): SerializedError
 export function isSerializedErrorMarker(value: unknown): value is SerializedErrorMarker {
   return typeof value === "object" && value !== null && "$rlmError" in value;
 }
+
+/** A whole `Text` in a call's arguments: `{ $rlmText: id }`, resolved to its string by whoever holds it. */
+export function isTextRef(value: unknown): value is { $rlmText: number } {
+  return typeof value === "object" && value !== null && typeof (value as { $rlmText?: unknown }).$rlmText === "number";
+}

@@ -18,6 +18,7 @@ import {
   type CallResult,
   type CellOutcome,
   isSerializedErrorMarker,
+  isTextRef,
   type OutgoingCall,
   type ReplMessage,
   type SandboxCallKind,
@@ -325,9 +326,23 @@ export class QuickJSRepl {
     for (const [callId, kind, name, args] of queued) {
       this.pending.set(callId, { cellId: cell.id, kind });
       cell.calls.add(callId);
-      calls.push({ callId, cellId: cell.id, kind, name, args });
+      calls.push({ callId, cellId: cell.id, kind, name, args: this.resolveOwnTexts(kind, args) });
     }
     this.send({ type: "calls", calls });
+  }
+
+  /**
+   * A reference to a text only this worker holds (a piece of a context copied in, see `copyContextToWorker`) becomes
+   * its string here: the host could not resolve it (a tool's arguments travel as JSON).
+   */
+  private resolveOwnTexts(kind: SandboxCallKind, args: unknown[]): unknown[] {
+    if (!args.some(isTextRef)) return args;
+    return args.map((arg) => {
+      if (!isTextRef(arg)) return arg;
+      const text = this.texts.ownText(arg.$rlmText);
+      if (text === undefined) return arg;
+      return kind === "tool" ? JSON.stringify(text) : text;
+    });
   }
 
   /** What is left of the running cell's CPU budget. */

@@ -56,4 +56,9 @@ export class RemoteTexts implements TextSource {
   takeAccess(): TextAccessDelta[] {
     return [];
   }
+
+  /** Every text lives with the host, which resolves references itself. */
+  ownText(): undefined {
+    return undefined;
+  }
 }

@@ -88,6 +88,22 @@ describe("Sandbox (QuickJS debug build: no leaked handles)", () => {
       expect(await run("JSON.stringify(context.chunks(100000).length)")).toBe(
         native((s) => Math.ceil(s.length / 100_000)),
       );
+      // Chunks are Texts too: string-like, their text read only when used.
+      expect(
+        await run(
+          "const cs = context.chunks(50000, 10); JSON.stringify([typeof cs[1], cs[1].length, cs[1].slice(0, 20), cs[1].indexOf('needle'), cs.map(String).join('').length])",
+        ),
+      ).toBe(
+        native((s) => {
+          const piece = s.slice(49_990, 99_990);
+          const pieces: string[] = [];
+          for (let i = 0; i < s.length; i += 49_990) {
+            pieces.push(s.slice(i, i + 50_000));
+            if (i + 50_000 >= s.length) break;
+          }
+          return ["object", piece.length, piece.slice(0, 20), piece.indexOf("needle"), pieces.join("").length];
+        }),
+      );
       expect(await run("JSON.stringify(context[3] + context.at(-1))")).toBe(native((s) => (s[3] as string) + s.at(-1)));
       expect(await run("JSON.stringify(context.search(/Ünï/u))")).toBe(native((s) => s.search(/Ünï/u)));
       expect(await run("JSON.stringify(context.replace('needle', 'pin').slice(-30))")).toBe(
@@ -101,6 +117,24 @@ describe("Sandbox (QuickJS debug build: no leaked handles)", () => {
         native((s) => s.replaceAll(/beta/g, "[$&]").length),
       );
       expect(await run("JSON.stringify(context.split(/\\n/, 3))")).toBe(native((s) => s.split(/\n/, 3)));
+    } finally {
+      await sandbox.dispose();
+    }
+  });
+
+  it("chunks asked for again are the same pieces, and all pieces together are capped", async () => {
+    const text = "0123456789".repeat(50_000); // 500,000 characters: 500 chunks of 1,000
+    // 1 MiB of sandbox memory: at most 16,384 items in an array result, and as many pieces in all.
+    const sandbox = await Sandbox.create(options({ context: text, memoryLimitBytes: 1024 * 1024 }));
+    try {
+      const same = await sandbox.execute(
+        "let n = 0\nfor (let i = 0; i < 200; i++) n += context.chunks(1000).length\nn + ' ' + typeof context.chunks(1000)[7] + ' ' + typeof context.chunks(999)[7]",
+      );
+      // 200 times the same 500 pieces; smaller chunks are plain strings.
+      expect(same.output.trim()).toBe("100000 object string");
+      const many = await sandbox.execute("for (let s = 1000; s < 1100; s++) context.chunks(s)");
+      expect(many.error?.name).toBe("RangeError");
+      expect(many.output).toMatch(/chunks: more than 16384 pieces in all, .*reuse the chunks you have/);
     } finally {
       await sandbox.dispose();
     }

@@ -8,6 +8,7 @@ import {
   type CallResult,
   type CellOutcome,
   type ContextPath,
+  isTextRef,
   type SandboxCallKind,
   serializeError,
   type TextAccessDelta,
@@ -424,10 +425,6 @@ function syntaxErrorOutcome(error: unknown, maxOutputChars: number): CellOutcome
   output.writeLine(`${name}: ${message}`);
   const { text, totalChars, truncated } = output.render();
   return { output: text, outputChars: totalChars, truncated, cpuMs: 0, error: { name, message } };
-}
-
-function isTextRef(value: unknown): value is { $rlmText: number } {
-  return typeof value === "object" && value !== null && typeof (value as { $rlmText?: unknown }).$rlmText === "number";
 }
 
 function describe(error: unknown): string {
