@@ -13,6 +13,7 @@ import {
 } from "quickjs-emscripten-core";
 import type { TextSource } from "./context-store.js";
 import { GUEST_PRELUDE } from "./guest-prelude.js";
+import { GuestStrings } from "./guest-strings.js";
 import { OutputBuffer } from "./output-buffer.js";
 import {
   type CallResult,
@@ -96,6 +97,8 @@ export interface PreparedVM {
   takeCalls: QuickJSHandle;
   settleAll: QuickJSHandle;
   forget: QuickJSHandle;
+  /** Makes the guest's strings (owns a handle: freed with the REPL, or by `create` if that fails). */
+  strings: GuestStrings;
 }
 
 /** Makes a fresh module (the debug build reports leaked handles) and evaluates the guest API in it. */
@@ -104,6 +107,8 @@ export async function prepareVM(debug: boolean): Promise<PreparedVM> {
   const runtime = module.newRuntime();
   const vm = runtime.newContext();
   const binding: Binding = { repl: undefined, texts: undefined, stepTimeoutMs: 0 };
+  // Made once the prelude has run (it needs the guest's own JSON.parse); host functions run only after that.
+  let strings: GuestStrings;
   const host = vm.newObject();
   vm.newFunction("queued", () => {
     if (binding.repl !== undefined) binding.repl.callsQueued = true;
@@ -127,13 +132,15 @@ export async function prepareVM(debug: boolean): Promise<PreparedVM> {
       args.map((a) => vm.dump(a)),
       binding.repl?.cpuLeftMs() ?? binding.stepTimeoutMs,
     );
-    return toHandle(vm, result);
+    // A long result (a slice, the whole text) is the common case worth the native path.
+    return typeof result === "string" ? strings.newString(result) : toHandle(vm, result);
   }).consume((fn) => vm.setProp(host, "text", fn));
 
   const prelude = vm.unwrapResult(vm.evalCode(GUEST_PRELUDE, "rlm-prelude.js"));
   const api = vm.unwrapResult(vm.callFunction(prelude, vm.undefined, host));
   prelude.dispose();
   host.dispose();
+  strings = new GuestStrings(vm, vm.getProp(api, "parseJSON"));
   const prepared: PreparedVM = {
     runtime,
     vm,
@@ -143,6 +150,7 @@ export async function prepareVM(debug: boolean): Promise<PreparedVM> {
     takeCalls: vm.getProp(api, "takeCalls"),
     settleAll: vm.getProp(api, "settleAll"),
     forget: vm.getProp(api, "forget"),
+    strings,
   };
   api.dispose();
   return prepared;
@@ -172,6 +180,7 @@ export class QuickJSRepl {
     private readonly takeCalls: QuickJSHandle,
     private readonly settleAll: QuickJSHandle,
     private readonly forget: QuickJSHandle,
+    private readonly strings: GuestStrings,
     /** Where the context's `Text` methods run. */
     private readonly texts: TextSource,
   ) {}
@@ -193,7 +202,7 @@ export class QuickJSRepl {
       binding.texts = texts;
       binding.stepTimeoutMs = init.stepTimeoutMs;
       const toolNames = toHandle(vm, init.toolNames);
-      const skeleton = vm.newString(texts.skeletonJSON);
+      const skeleton = prepared.strings.newString(texts.skeletonJSON);
       const setUp = vm.callFunction(prepared.setUp, vm.undefined, toolNames, skeleton);
       toolNames.dispose();
       skeleton.dispose();
@@ -202,12 +211,13 @@ export class QuickJSRepl {
     } catch (error) {
       for (const handle of [prepared.setUp, prepared.format, prepared.takeCalls, prepared.settleAll, prepared.forget])
         if (handle.alive) handle.dispose();
+      prepared.strings.dispose();
       vm.dispose();
       runtime.dispose();
       throw error;
     }
-    const { format, takeCalls, settleAll, forget } = prepared;
-    const repl = new QuickJSRepl(init, runtime, vm, send, format, takeCalls, settleAll, forget, texts);
+    const { format, takeCalls, settleAll, forget, strings } = prepared;
+    const repl = new QuickJSRepl(init, runtime, vm, send, format, takeCalls, settleAll, forget, strings, texts);
     binding.repl = repl;
     runtime.setInterruptHandler(() => repl.shouldInterrupt());
     return repl;
@@ -257,7 +267,7 @@ export class QuickJSRepl {
     }
     if (entries.length > 0) {
       const settled = this.guarded(() => {
-        const json = this.vm.newString(JSON.stringify(entries));
+        const json = this.strings.newString(JSON.stringify(entries));
         const outcome = this.vm.callFunction(this.settleAll, this.vm.undefined, json);
         json.dispose();
         if (outcome.error) return outcome.error;
@@ -290,6 +300,7 @@ export class QuickJSRepl {
     this.takeCalls.dispose();
     this.settleAll.dispose();
     this.forget.dispose();
+    this.strings.dispose();
     try {
       this.vm.dispose();
       this.runtime.dispose();

@@ -122,6 +122,21 @@ describe("Sandbox (QuickJS debug build: no leaked handles)", () => {
     }
   });
 
+  it.each([
+    ["stays with the host", false],
+    ["is copied into the worker", true],
+  ])("text with NULs arrives whole in the sandbox when it %s", async (_, copyContextToWorker) => {
+    // Strings crossed into QuickJS as C strings once, which end at the first NUL.
+    const text = "a\u0000b".repeat(60_000);
+    const sandbox = await Sandbox.create(options({ context: text, copyContextToWorker }));
+    try {
+      const cell = await sandbox.execute("JSON.stringify([context.slice(0, 5), context.slice(-100_000).length])");
+      expect(JSON.parse(cell.output.trim())).toEqual(["a\u0000ba\u0000", 100_000]);
+    } finally {
+      await sandbox.dispose();
+    }
+  });
+
   it("chunks asked for again are the same pieces, and all pieces together are capped", async () => {
     const text = "0123456789".repeat(50_000); // 500,000 characters: 500 chunks of 1,000
     // 1 MiB of sandbox memory: at most 16,384 items in an array result, and as many pieces in all.

@@ -1,0 +1,46 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type PreparedVM, prepareVM } from "./quickjs-repl.js";
+
+describe("GuestStrings", () => {
+  let prepared: PreparedVM;
+  beforeAll(async () => {
+    prepared = await prepareVM(false);
+  });
+  afterAll(() => {
+    prepared.strings.dispose();
+    for (const handle of [prepared.setUp, prepared.format, prepared.takeCalls, prepared.settleAll, prepared.forget])
+      handle.dispose();
+    prepared.vm.dispose();
+    prepared.runtime.dispose();
+  });
+
+  const roundTrip = (text: string) => {
+    const handle = prepared.strings.newString(text);
+    try {
+      // Length and content as the guest sees them (JSON keeps NULs and lone surrogates visible).
+      const json = prepared.vm.unwrapResult(prepared.vm.evalCode("(s) => JSON.stringify([s.length, s])"));
+      const out = prepared.vm.unwrapResult(prepared.vm.callFunction(json, prepared.vm.undefined, handle));
+      json.dispose();
+      const result = prepared.vm.getString(out);
+      out.dispose();
+      return JSON.parse(result) as [number, string];
+    } finally {
+      handle.dispose();
+    }
+  };
+
+  it("takes the native path with the installed quickjs-emscripten (a version that changes its internals fails here)", () => {
+    expect(prepared.strings.native).toBe(true);
+  });
+
+  it.each([
+    ["short ASCII", "hello"],
+    ["long ASCII", "lorem ipsum ".repeat(10_000)],
+    ["long non-Latin1, astral characters too", "Ünïcödé 😀 ".repeat(5_000)],
+    ["a NUL, short", "a\u0000b"],
+    ["NULs in a long text", "x\u0000y".repeat(50_000)],
+    ["a lone surrogate in a long text", `${"z".repeat(1_000)}\uD800${"z".repeat(1_000)}`],
+  ])("a string arrives whole: %s", (_, text) => {
+    expect(roundTrip(text)).toEqual([text.length, text]);
+  });
+});
