@@ -36,6 +36,11 @@ export const GUEST_PRELUDE = String.raw`(function (host) {
   const pop = uncurry(Array.prototype.pop);
   const arrayIterator = uncurry(Array.prototype[Symbol.iterator]);
   const strSlice = uncurry(StringC.prototype.slice);
+  const strSplit = uncurry(StringC.prototype.split);
+  const getPrototypeOf = O.getPrototypeOf;
+  const ObjectProto = O.prototype;
+  const StringProto = StringC.prototype;
+  const SymbolSplit = Symbol.split;
   const hostCallsQueued = host.queued;
   const PromiseC = Promise;
   const hasOwn = uncurry(O.prototype.hasOwnProperty);
@@ -176,6 +181,12 @@ export const GUEST_PRELUDE = String.raw`(function (host) {
     if (p instanceof RegExpC) return ["re", p.source, p.flags];
     return ["str", StringC(p), ""];
   }
+  // Splitting by a string natively looks up String.prototype[Symbol.split] (a primitive separator's method): only
+  // while model code has not put one there (or changed the prototypes) is that QuickJS's own split.
+  function nativeSplitIsSafe() {
+    return getPrototypeOf(StringProto) === ObjectProto && getPrototypeOf(ObjectProto) === null &&
+      !hasOwn(StringProto, SymbolSplit) && !hasOwn(ObjectProto, SymbolSplit);
+  }
   function Text() { throw new TypeErrorC("Text objects are created by the sandbox"); }
   function makeText(id, length) {
     const t = create(Text.prototype);
@@ -216,6 +227,7 @@ export const GUEST_PRELUDE = String.raw`(function (host) {
     split(sep, limit) {
       if (sep === undefined) return [this.toString()];
       const q = pattern(sep);
+      if (q[0] === "str" && limit === undefined && nativeSplitIsSafe()) return strSplit(hostText(textInfo(this)[0], "splitWhole", q[1]), q[1]);
       return JSONparse(hostText(textInfo(this)[0], "split", q[0], q[1], q[2], limit));
     },
     match(p) {
@@ -244,7 +256,7 @@ export const GUEST_PRELUDE = String.raw`(function (host) {
     grep: jsonViaPattern("grep"),
     // The pieces are Texts held by the host (a sub-call given one gets it without a copy).
     chunks(sizeChars, overlapChars) { return revive(hostText(textInfo(this)[0], "chunks", sizeChars, overlapChars)); },
-    lines() { return JSONparse(hostText(textInfo(this)[0], "split", "str", "\n", "")); },
+    lines() { return this.split("\n"); },
     toString() { return hostText(textInfo(this)[0], "all"); },
     valueOf() { return hostText(textInfo(this)[0], "all"); },
     toJSON() { return hostText(textInfo(this)[0], "all"); },

@@ -83,6 +83,18 @@ describe("Sandbox (QuickJS debug build: no leaked handles)", () => {
         native((s) => [...s.matchAll(/end|line/g)].map((m) => m.index)),
       );
       expect(await run("JSON.stringify(context.split('\\n').length)")).toBe(native((s) => s.split("\n").length));
+      // Split by a string is done natively inside QuickJS on the whole text; the pieces are the same.
+      expect(await run("JSON.stringify(context.split('beta\\n').slice(0, 3))")).toBe(
+        native((s) => s.split("beta\n").slice(0, 3)),
+      );
+      expect(await run("JSON.stringify(context.split('beta').length)")).toBe(native((s) => s.split("beta").length));
+      expect(await run("JSON.stringify(context.split('').length)")).toBe(native((s) => s.split("").length));
+      expect(await run("JSON.stringify(context.lines().slice(-2))")).toBe(native((s) => s.split("\n").slice(-2)));
+      expect(
+        await run(
+          "String.prototype[Symbol.split] = function () { return ['hijacked'] }\nconst n = context.lines().length\ndelete String.prototype[Symbol.split]\nJSON.stringify(n)",
+        ),
+      ).toBe(native((s) => s.split("\n").length));
       expect(await run("JSON.stringify(context.count(/beta/))")).toBe("20000");
       expect(await run("JSON.stringify(context.grep(/needle/)[0].line)")).toBe("20001");
       expect(await run("JSON.stringify(context.chunks(100000).length)")).toBe(
@@ -147,6 +159,8 @@ describe("Sandbox (QuickJS debug build: no leaked handles)", () => {
       );
       // 200 times the same 500 pieces; smaller chunks are plain strings.
       expect(same.output.trim()).toBe("100000 object string");
+      const split = await sandbox.execute("context.split('')");
+      expect(split.output).toMatch(/RangeError: split: more than 16384 pieces/);
       const many = await sandbox.execute("for (let s = 1000; s < 1100; s++) context.chunks(s)");
       expect(many.error?.name).toBe("RangeError");
       expect(many.output).toMatch(/chunks: more than 16384 pieces in all, .*reuse the chunks you have/);
