@@ -360,6 +360,31 @@ describe("createRLM: recursion and the shared budget", () => {
     expect(access?.charsRead).toBe(context.length + 2_400_000 + 7);
   });
 
+  it("long string arguments reach sub-calls and tools whole: non-Latin1, astral, with NULs", async () => {
+    // Long strings leave the sandbox natively, not as JSON made inside QuickJS (a NUL sends one back to JSON).
+    const big = "Ünïcödé 😀 ".repeat(500);
+    const withNul = "x\u0000y".repeat(1_000);
+    const model = createScriptedModel({
+      replies: [
+        codeReply(
+          "const big = 'Ünïcödé 😀 '.repeat(500)\nconst withNul = 'x\\u0000y'.repeat(1000)\nconst r = await Promise.all([llm_query(big), llm_query(withNul), check(big, withNul), rlm_query('q', big)])\nFINAL(r.join('|'))",
+        ),
+      ],
+    });
+    const subModel = createScriptedModel({ modelId: "sub", replies: (r) => String(r.prompt.length) });
+    const seen: unknown[] = [];
+    const rlm = createRLM({
+      model,
+      subModel,
+      maxDepth: 0,
+      tools: { check: { execute: async (a: unknown, b: unknown) => (seen.push(a, b), a === big && b === withNul) } },
+    });
+    const result = await rlm.run({ query: "q" });
+    expect(result.answer).toBe(`${big.length}|${withNul.length}|true|${"q\n\n".length + big.length}`);
+    expect(subModel.calls.map((c) => c.prompt)).toEqual(expect.arrayContaining([big, withNul, `q\n\n${big}`]));
+    expect(seen).toEqual([big, withNul]);
+  });
+
   it("at maxDepth, rlm_query falls back to llm_query", async () => {
     const model = createScriptedModel({ replies: [codeReply("FINAL(await rlm_query('question', 'sub context'))")] });
     const subModel = createScriptedModel({ modelId: "sub", replies: (r) => `sub saw: ${r.prompt}` });

@@ -6,7 +6,11 @@ import type { QuickJSContext, QuickJSHandle } from "quickjs-emscripten-core";
  */
 interface ContextInternals {
   ctx: { value: number };
-  ffi: { QTS_NewString: (ctx: number, string: number) => number };
+  ffi: {
+    QTS_NewString: (ctx: number, string: number) => number;
+    QTS_GetString: (ctx: number, value: number) => number;
+    QTS_FreeCString: (ctx: number, string: number) => void;
+  };
   memory: { heapValueHandle: (ptr: number) => QuickJSHandle };
   module: { _malloc: (size: number) => number; _free: (ptr: number) => void; HEAPU8: Uint8Array };
 }
@@ -14,8 +18,11 @@ interface ContextInternals {
 /** Below this many characters the public `newString` is as fast. */
 const FAST_MIN_CHARS = 256;
 const encoder = new TextEncoder();
+const decoder = new TextDecoder();
 
 /**
+ * Moves strings between this thread and QuickJS.
+ *
  * Makes QuickJS strings from this thread's strings. quickjs-emscripten's `newString` encodes UTF-8 in a JavaScript
  * loop (measured: ~4.6 ns a character, 0.2-0.45 s for 45 MB) and passes a C string, which ends at the first NUL. Here
  * a long string is encoded natively by `TextEncoder.encodeInto` straight into the WASM heap (~8x faster), and a
@@ -56,6 +63,25 @@ export class GuestStrings {
     }
   }
 
+  /**
+   * A guest string as this thread's string, decoded natively (about twice as fast as `getString`, which looks for
+   * the end of the C string in a JavaScript loop). Like `getString`, it ends at a NUL and gives U+FFFD for a lone
+   * surrogate.
+   */
+  getString(handle: QuickJSHandle): string {
+    const internals = this.internals;
+    if (internals === undefined) return this.vm.getString(handle);
+    const { ctx, ffi, module } = internals;
+    const ptr = ffi.QTS_GetString(ctx.value, handle.value as number);
+    try {
+      const heap = module.HEAPU8;
+      const end = heap.indexOf(0, ptr);
+      return decoder.decode(heap.subarray(ptr, end === -1 ? heap.length : end));
+    } finally {
+      ffi.QTS_FreeCString(ctx.value, ptr);
+    }
+  }
+
   dispose(): void {
     if (this.parseJSON.alive) this.parseJSON.dispose();
   }
@@ -75,6 +101,8 @@ function internalsOf(vm: QuickJSContext): ContextInternals | undefined {
   const ok =
     typeof v.ctx?.value === "number" &&
     typeof v.ffi?.QTS_NewString === "function" &&
+    typeof v.ffi?.QTS_GetString === "function" &&
+    typeof v.ffi?.QTS_FreeCString === "function" &&
     typeof v.memory?.heapValueHandle === "function" &&
     typeof v.module?._malloc === "function" &&
     typeof v.module?._free === "function" &&

@@ -113,6 +113,13 @@ export async function prepareVM(debug: boolean): Promise<PreparedVM> {
   vm.newFunction("queued", () => {
     if (binding.repl !== undefined) binding.repl.callsQueued = true;
   }).consume((fn) => vm.setProp(host, "queued", fn));
+  vm.newFunction("stash", (text, length) => {
+    const repl = binding.repl;
+    if (repl === undefined) return vm.newNumber(-1);
+    const value = strings.getString(text);
+    // A NUL ends the C string it crosses as: such a string goes as JSON instead.
+    return vm.newNumber(value.length === vm.getNumber(length) ? repl.stash(value) : -1);
+  }).consume((fn) => vm.setProp(host, "stash", fn));
   vm.newFunction("log", (line) => {
     binding.repl?.cell?.output.writeLine(vm.getString(line));
   }).consume((fn) => vm.setProp(host, "log", fn));
@@ -167,6 +174,8 @@ export class QuickJSRepl {
   private readonly pending = new Map<number, PendingCall>();
   /** Guest code queued host calls during the current slice (the prelude says so once per slice). */
   callsQueued = false;
+  /** Long string arguments of the calls queued in this slice, handed over by the guest (see the prelude's encodeArg). */
+  private stashed: string[] = [];
   private sliceStartMs = 0;
   private disposed = false;
 
@@ -319,8 +328,10 @@ export class QuickJSRepl {
       taken.error.dispose();
       return;
     }
-    const queued = parseQueuedCalls(this.vm.getString(taken.value));
+    const queued = parseQueuedCalls(this.strings.getString(taken.value));
     taken.value.dispose();
+    const stashed = this.stashed;
+    this.stashed = [];
     if (cell === undefined) {
       // The cell ended in the same slice: its calls are never made, and their promises are dropped.
       const ids = toHandle(
@@ -337,18 +348,25 @@ export class QuickJSRepl {
     for (const [callId, kind, name, args] of queued) {
       this.pending.set(callId, { cellId: cell.id, kind });
       cell.calls.add(callId);
-      calls.push({ callId, cellId: cell.id, kind, name, args: this.resolveOwnTexts(kind, args) });
+      calls.push({ callId, cellId: cell.id, kind, name, args: this.resolveArgs(kind, args, stashed) });
     }
     this.send({ type: "calls", calls });
   }
 
+  /** Keeps a long string argument for the calls of this slice; returns its place. */
+  stash(text: string): number {
+    return this.stashed.push(text) - 1;
+  }
+
   /**
-   * A reference to a text only this worker holds (a piece of a context copied in, see `copyContextToWorker`) becomes
-   * its string here: the host could not resolve it (a tool's arguments travel as JSON).
+   * A call's arguments as they go to the host: stashed strings put back, and a reference to a text only this worker
+   * holds (a piece of a context copied in, see `copyContextToWorker`) replaced by its string, which the host could not
+   * resolve (a tool's arguments travel as JSON).
    */
-  private resolveOwnTexts(kind: SandboxCallKind, args: unknown[]): unknown[] {
-    if (!args.some(isTextRef)) return args;
+  private resolveArgs(kind: SandboxCallKind, args: unknown[], stashed: string[]): unknown[] {
+    if (!args.some((arg) => typeof arg === "object" && arg !== null)) return args;
     return args.map((arg) => {
+      if (isStashRef(arg)) return stashed[arg.$rlmStash] ?? null;
       if (!isTextRef(arg)) return arg;
       const text = this.texts.ownText(arg.$rlmText);
       if (text === undefined) return arg;
@@ -494,6 +512,12 @@ const CALL_KINDS: ReadonlySet<string> = new Set<SandboxCallKind>([
 ]);
 
 /** The prelude's queue of host calls, checked: `[[id, kind, name, [args]], ...]`. */
+function isStashRef(value: unknown): value is { $rlmStash: number } {
+  return (
+    typeof value === "object" && value !== null && typeof (value as { $rlmStash?: unknown }).$rlmStash === "number"
+  );
+}
+
 function parseQueuedCalls(json: string): [number, SandboxCallKind, string, unknown[]][] {
   const queued: unknown = JSON.parse(json);
   const valid =
