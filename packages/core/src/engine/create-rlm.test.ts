@@ -377,7 +377,14 @@ describe("createRLM: recursion and the shared budget", () => {
       model,
       subModel,
       maxDepth: 0,
-      tools: { check: { execute: async (a: unknown, b: unknown) => (seen.push(a, b), a === big && b === withNul) } },
+      tools: {
+        check: {
+          execute: async (a: unknown, b: unknown) => {
+            seen.push(a, b);
+            return a === big && b === withNul;
+          },
+        },
+      },
     });
     const result = await rlm.run({ query: "q" });
     expect(result.answer).toBe(`${big.length}|${withNul.length}|true|${"q\n\n".length + big.length}`);
