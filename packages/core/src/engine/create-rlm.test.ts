@@ -127,6 +127,21 @@ describe("createRLM: context access (provenance)", () => {
     expect(model.calls[0]?.messages[0]?.content).toContain("(and every `text` field)");
   });
 
+  it("counts small chunks as read when made, and chunks held as Texts when used", async () => {
+    const context = "abcdefgh".repeat(1_000);
+    const model = createScriptedModel({
+      replies: [
+        codeReply(
+          "const small = context.chunks(100)\nconst big = context.chunks(4000)\nFINAL(String(small.length + big.length))",
+        ),
+      ],
+    });
+    const result = await createRLM({ model, sandbox: { hostStringMinChars: 1_000 } }).run({ query: "q", context });
+    expect(result.answer).toBe("82");
+    const smallJSON = JSON.stringify(Array.from({ length: 80 }, (_, i) => context.slice(i * 100, i * 100 + 100)));
+    expect(result.contextAccess).toEqual([{ path: [], charsRead: smallJSON.length, hits: 0, operations: 2 }]);
+  });
+
   it("counts what list methods found as hits", async () => {
     const model = createScriptedModel({
       replies: [

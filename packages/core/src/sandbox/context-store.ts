@@ -40,6 +40,8 @@ export class ContextStore implements TextSource {
   private readonly regexCache = new Map<string, RegExp>();
   /** How many items the last list result had (see `list`): counted without parsing the JSON again. */
   private lastListItems = 0;
+  /** Whether the last list result was references to texts held here (no characters read yet). */
+  private lastListRefs = false;
   /** JSON of the context with host-backed strings replaced by `{ "$rlmText": id, "length": n }`. */
   readonly skeletonJSON: string;
 
@@ -116,8 +118,8 @@ export class ContextStore implements TextSource {
       if (op === "match" || op === "matchAll" || op === "grep" || op === "split" || op === "chunks") {
         const count = this.lastListItems;
         entry[2] += op === "split" || op === "chunks" ? 0 : count;
-        // A chunk is read when it is used (as a piece's own text, see `roots`).
-        if (count > 0 && op !== "chunks") entry[1] += result.length;
+        // Chunks sent as references are read when they are used (as pieces' own texts, see `roots`).
+        if (count > 0 && !this.lastListRefs) entry[1] += result.length;
       } else {
         entry[1] += result.length;
       }
@@ -230,8 +232,10 @@ export class ContextStore implements TextSource {
       }
       case "grep":
         return this.list(this.grep(text, this.pattern(args, ""), args[3]));
-      case "chunks":
-        return this.list(this.chunks(id, text, args[0], args[1]));
+      case "chunks": {
+        const pieces = this.chunks(id, text, args[0], args[1]);
+        return this.list(pieces, pieces.length > 0 && typeof pieces[0] !== "string");
+      }
       default:
         throw new TypeError(`Text has no method "${op}"`);
     }
@@ -287,8 +291,9 @@ export class ContextStore implements TextSource {
   }
 
   /** A list result (an array, a match object or null) as the JSON the guest parses. */
-  private list(value: unknown): string {
+  private list(value: unknown, references = false): string {
     this.lastListItems = Array.isArray(value) ? value.length : value === null ? 0 : 1;
+    this.lastListRefs = references;
     return JSON.stringify(value);
   }
 
