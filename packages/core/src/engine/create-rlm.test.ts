@@ -375,14 +375,15 @@ describe("createRLM: recursion and the shared budget", () => {
     expect(access?.charsRead).toBe(context.length + 2_400_000 + 7);
   });
 
-  it("long string arguments reach sub-calls and tools whole: non-Latin1, astral, with NULs", async () => {
+  it("long string arguments reach sub-calls and tools whole: non-Latin1, astral, NULs, lone surrogates", async () => {
     // Long strings leave the sandbox natively, not as JSON made inside QuickJS (a NUL sends one back to JSON).
     const big = "Ünïcödé 😀 ".repeat(500);
     const withNul = "x\u0000y".repeat(1_000);
+    const lone = `\uD800${"z".repeat(2_000)}`;
     const model = createScriptedModel({
       replies: [
         codeReply(
-          "const big = 'Ünïcödé 😀 '.repeat(500)\nconst withNul = 'x\\u0000y'.repeat(1000)\nconst r = await Promise.all([llm_query(big), llm_query(withNul), check(big, withNul), rlm_query('q', big)])\nFINAL(r.join('|'))",
+          "const big = 'Ünïcödé 😀 '.repeat(500)\nconst withNul = 'x\\u0000y'.repeat(1000)\nconst r = await Promise.all([llm_query(big), llm_query(withNul), check(big, withNul), rlm_query('q', big), llm_query('\\uD800' + 'z'.repeat(2000))])\nFINAL(r.join('|'))",
         ),
       ],
     });
@@ -402,8 +403,8 @@ describe("createRLM: recursion and the shared budget", () => {
       },
     });
     const result = await rlm.run({ query: "q" });
-    expect(result.answer).toBe(`${big.length}|${withNul.length}|true|${"q\n\n".length + big.length}`);
-    expect(subModel.calls.map((c) => c.prompt)).toEqual(expect.arrayContaining([big, withNul, `q\n\n${big}`]));
+    expect(result.answer).toBe(`${big.length}|${withNul.length}|true|${"q\n\n".length + big.length}|${lone.length}`);
+    expect(subModel.calls.map((c) => c.prompt)).toEqual(expect.arrayContaining([big, withNul, `q\n\n${big}`, lone]));
     expect(seen).toEqual([big, withNul]);
   });
 

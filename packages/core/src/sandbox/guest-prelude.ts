@@ -37,6 +37,7 @@ export const GUEST_PRELUDE = String.raw`(function (host) {
   const arrayIterator = uncurry(Array.prototype[Symbol.iterator]);
   const strSlice = uncurry(StringC.prototype.slice);
   const strSplit = uncurry(StringC.prototype.split);
+  const strIsWellFormed = uncurry(StringC.prototype.isWellFormed);
   const getPrototypeOf = O.getPrototypeOf;
   const ObjectProto = O.prototype;
   const StringProto = StringC.prototype;
@@ -59,10 +60,11 @@ export const GUEST_PRELUDE = String.raw`(function (host) {
   let nextCallId = 1;
   // An argument is a string, null, or a whole Text, which crosses as a reference. A long string is handed to the
   // worker as it is (hostStash decodes it natively and gives its place, or -1 if it cannot carry it whole), not
-  // turned into JSON here: QuickJS's JSON.stringify takes ~5.6 ns a character.
+  // turned into JSON here: QuickJS's JSON.stringify takes ~5.6 ns a character. (UTF-8 cannot carry a lone
+  // surrogate: such a string goes as JSON.)
   function encodeArg(a) {
     if (typeof a === "string") {
-      if (a.length >= STASH_MIN_CHARS) {
+      if (a.length >= STASH_MIN_CHARS && strIsWellFormed(a)) {
         const at = hostStash(a, a.length);
         if (at >= 0) return '{"$rlmStash":' + at + "}";
       }
