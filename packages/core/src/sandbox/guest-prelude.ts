@@ -24,6 +24,7 @@ export const GUEST_PRELUDE = String.raw`(function (host) {
   const StringC = String;
   const RegExpC = RegExp;
   const TypeErrorC = TypeError;
+  const RangeErrorC = RangeError;
   const ErrorC = Error;
   const ReferenceErrorC = ReferenceError;
   const ProxyC = Proxy;
@@ -54,6 +55,10 @@ export const GUEST_PRELUDE = String.raw`(function (host) {
   // method, setter or toJSON that model code can redefine takes part. Promises are made here too, and settled by the
   // host through settleAll(); calls of an ended cell are forgotten and never settle.
   const STASH_MIN_CHARS = 1024;
+  // What the calls queued in one slice may hold (set by setUp from the memory limit): their queue and its copies
+  // must fit in the sandbox when the slice ends.
+  let maxQueuedChars = 0;
+  let queuedChars = 0;
   const waiting = create(null);
   let outgoing = "";
   let queued = 0;
@@ -66,7 +71,10 @@ export const GUEST_PRELUDE = String.raw`(function (host) {
     if (typeof a === "string") {
       if (a.length >= STASH_MIN_CHARS && strIsWellFormed(a)) {
         const at = hostStash(a, a.length);
-        if (at >= 0) return '{"$rlmStash":' + at + "}";
+        if (at >= 0) {
+          queuedChars += a.length;
+          return '{"$rlmStash":' + at + "}";
+        }
       }
       return JSONstringify(a);
     }
@@ -74,9 +82,14 @@ export const GUEST_PRELUDE = String.raw`(function (host) {
     return '{"$rlmText":' + textInfo(a)[0] + "}";
   }
   function hostCall(kind, name, args) {
-    const id = nextCallId++;
     let encoded = "";
     for (let i = 0; i < args.length; i++) encoded += (i > 0 ? "," : "") + encodeArg(args[i]);
+    queuedChars += encoded.length;
+    if (queuedChars > maxQueuedChars) {
+      throw new RangeErrorC((kind === "tool" ? name : kind) + ": the calls made since the last await hold more than " +
+        maxQueuedChars + " characters, more than the sandbox can hand over; await some of them first");
+    }
+    const id = nextCallId++;
     // kind and name need no escaping: kinds are the API's own words, tool names are checked identifiers.
     outgoing += (queued > 0 ? ',[' : "[") + id + ',"' + kind + '","' + name + '",[' + encoded + "]]";
     queued++;
@@ -89,6 +102,7 @@ export const GUEST_PRELUDE = String.raw`(function (host) {
     const json = "[" + outgoing + "]";
     outgoing = "";
     queued = 0;
+    queuedChars = 0;
     return json;
   }
   function toError(e) {
@@ -400,7 +414,8 @@ export const GUEST_PRELUDE = String.raw`(function (host) {
   }
   // Called once, before any model code, by the run that takes this (possibly prepared ahead) sandbox: its tools,
   // its context, and the names that are not the model's variables.
-  function setUp(toolNames, skeletonJSON) {
+  function setUp(toolNames, skeletonJSON, maxCallChars) {
+    maxQueuedChars = maxCallChars;
     for (let i = 0; i < toolNames.length; i++) lock(toolNames[i], tool(toolNames[i]));
     lock("context", revive(skeletonJSON));
     const names = getOwnPropertyNames(G);

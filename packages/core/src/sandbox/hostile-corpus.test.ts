@@ -360,6 +360,17 @@ const corpus: Case[] = [
 
   {
     family: "memory",
+    name: "200 one-million-character prompts queued in one slice",
+    // What the calls of one slice hold must fit when the slice ends (a quarter of the memory limit); the calls made
+    // before that still go out.
+    code: "let n = 0\ntry { for (; n < 200; n++) llm_query('y'.repeat(1e6) + n) } catch (e) { print('caught', String(e)) }\nprint(n)",
+    expectCell: printed(
+      /^caught RangeError: llm_query: the calls made since the last await hold more than 8388608 characters.*\n8\n/,
+    ),
+    settings: SMALL_MEMORY,
+  },
+  {
+    family: "memory",
     name: "splitting the context into characters",
     code: "context.split('')",
     context: "x".repeat(1_000_000),

@@ -212,9 +212,12 @@ export class QuickJSRepl {
       binding.stepTimeoutMs = init.stepTimeoutMs;
       const toolNames = toHandle(vm, init.toolNames);
       const skeleton = prepared.strings.newString(texts.skeletonJSON);
-      const setUp = vm.callFunction(prepared.setUp, vm.undefined, toolNames, skeleton);
+      // The calls of one slice cross as a string that is copied twice on the way out: a quarter of the memory.
+      const maxCallChars = vm.newNumber(Math.floor(init.memoryLimitBytes / 4));
+      const setUp = vm.callFunction(prepared.setUp, vm.undefined, toolNames, skeleton, maxCallChars);
       toolNames.dispose();
       skeleton.dispose();
+      maxCallChars.dispose();
       prepared.setUp.dispose();
       vm.unwrapResult(setUp).dispose();
     } catch (error) {
@@ -249,6 +252,10 @@ export class QuickJSRepl {
     const result = this.guarded(() => this.vm.evalCode(source, `cell-${cellId}.js`, JS_EVAL_FLAG_ASYNC));
     if (result.error) {
       this.finish(this.takeError(result.error));
+      return;
+    }
+    if (this.cell !== cell) {
+      result.value.dispose(); // the cell already ended (its calls could not be handed over)
       return;
     }
     cell.promise = result.value;
@@ -324,14 +331,23 @@ export class QuickJSRepl {
     this.callsQueued = false;
     const cell = this.cell;
     const taken = this.vm.callFunction(this.takeCalls, this.vm.undefined);
-    if (taken.error) {
-      taken.error.dispose();
-      return;
+    let json = "";
+    if (taken.error) taken.error.dispose();
+    else {
+      json = this.strings.getString(taken.value);
+      taken.value.dispose();
     }
-    const queued = parseQueuedCalls(this.strings.getString(taken.value));
-    taken.value.dispose();
     const stashed = this.stashed;
     this.stashed = [];
+    if (json === "") {
+      // QuickJS ran out of memory making the queue's string or its C copy: the calls cannot be handed over.
+      this.finish({
+        name: "InternalError",
+        message: `out of memory: the calls this cell made could not be handed over (sandbox.memoryLimitBytes = ${this.init.memoryLimitBytes})`,
+      });
+      return;
+    }
+    const queued = parseQueuedCalls(json);
     if (cell === undefined) {
       // The cell ended in the same slice: its calls are never made, and their promises are dropped.
       const ids = toHandle(
@@ -353,7 +369,7 @@ export class QuickJSRepl {
     this.send({ type: "calls", calls });
   }
 
-  /** Keeps a long string argument for the calls of this slice; returns its place. */
+  /** Keeps a long string argument for the calls of this slice (the guest caps what they hold); returns its place. */
   stash(text: string): number {
     return this.stashed.push(text) - 1;
   }
