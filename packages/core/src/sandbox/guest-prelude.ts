@@ -421,5 +421,5 @@ export const GUEST_PRELUDE = String.raw`(function (host) {
     const names = getOwnPropertyNames(G);
     for (let i = 0; i < names.length; i++) builtins[names[i]] = true;
   }
-  return { format, setUp, takeCalls, settleAll, forget, parseJSON: JSONparse };
+  return { format, setUp, takeCalls, settleAll, forget, parseJSON: JSONparse, stringifyJSON: JSONstringify };
 })`;

@@ -34,6 +34,19 @@ describe("GuestStrings", () => {
   });
 
   it.each([
+    ["plain", "'plain text'", "plain text"],
+    ["with NULs", "'a\\u0000b'.repeat(3)", "a\u0000b".repeat(3)],
+    ["with a lone surrogate", "'x\\uD800y'", "x\uD800y"],
+  ])("a guest string is read exactly: %s", (_, code, expected) => {
+    const handle = prepared.vm.unwrapResult(prepared.vm.evalCode(code));
+    try {
+      expect(prepared.strings.getExactString(handle)).toBe(expected);
+    } finally {
+      handle.dispose();
+    }
+  });
+
+  it.each([
     ["short ASCII", "hello"],
     ["long ASCII", "lorem ipsum ".repeat(10_000)],
     ["long non-Latin1, astral characters too", "Ünïcödé 😀 ".repeat(5_000)],

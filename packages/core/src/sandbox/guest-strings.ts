@@ -32,10 +32,14 @@ const decoder = new TextDecoder();
 export class GuestStrings {
   private readonly internals: ContextInternals | undefined;
 
-  /** @param parseJSON the guest's own `JSON.parse`, captured before any model code ran (owned: see `dispose`) */
+  /**
+   * @param parseJSON the guest's own `JSON.parse`, and `stringifyJSON` its `JSON.stringify`, captured before any model
+   *   code ran (owned: see `dispose`)
+   */
   constructor(
     private readonly vm: QuickJSContext,
     private readonly parseJSON: QuickJSHandle,
+    private readonly stringifyJSON: QuickJSHandle,
   ) {
     this.internals = internalsOf(vm);
   }
@@ -82,8 +86,25 @@ export class GuestStrings {
     }
   }
 
+  /**
+   * A guest string exactly, NULs and lone surrogates included: decoded natively when that gives it whole (its length
+   * matches), else through the guest's JSON. For strings that must not change on the way (`Text` method arguments,
+   * printed lines); costs a length check more than `getString`.
+   */
+  getExactString(handle: QuickJSHandle): string {
+    const text = this.getString(handle);
+    if (text.length === this.vm.getLength(handle)) return text;
+    const json = this.vm.unwrapResult(this.vm.callFunction(this.stringifyJSON, this.vm.undefined, handle));
+    try {
+      return JSON.parse(this.getString(json)) as string;
+    } finally {
+      json.dispose();
+    }
+  }
+
   dispose(): void {
     if (this.parseJSON.alive) this.parseJSON.dispose();
+    if (this.stringifyJSON.alive) this.stringifyJSON.dispose();
   }
 
   private viaJSON(text: string): QuickJSHandle {

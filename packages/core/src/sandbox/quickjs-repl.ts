@@ -121,7 +121,7 @@ export async function prepareVM(debug: boolean): Promise<PreparedVM> {
     return vm.newNumber(value.length === vm.getNumber(length) ? repl.stash(value) : -1);
   }).consume((fn) => vm.setProp(host, "stash", fn));
   vm.newFunction("log", (line) => {
-    binding.repl?.cell?.output.writeLine(vm.getString(line));
+    binding.repl?.cell?.output.writeLine(strings.getExactString(line));
   }).consume((fn) => vm.setProp(host, "log", fn));
   vm.newFunction("final", (answer, json) => {
     const cell = binding.repl?.cell;
@@ -136,7 +136,7 @@ export async function prepareVM(debug: boolean): Promise<PreparedVM> {
     const result = texts.op(
       vm.getNumber(id),
       vm.getString(op),
-      args.map((a) => vm.dump(a)),
+      args.map((a) => (vm.typeof(a) === "string" ? strings.getExactString(a) : vm.dump(a))),
       binding.repl?.cpuLeftMs() ?? binding.stepTimeoutMs,
     );
     // A long result (a slice, the whole text) is the common case worth the native path.
@@ -147,7 +147,7 @@ export async function prepareVM(debug: boolean): Promise<PreparedVM> {
   const api = vm.unwrapResult(vm.callFunction(prelude, vm.undefined, host));
   prelude.dispose();
   host.dispose();
-  strings = new GuestStrings(vm, vm.getProp(api, "parseJSON"));
+  strings = new GuestStrings(vm, vm.getProp(api, "parseJSON"), vm.getProp(api, "stringifyJSON"));
   const prepared: PreparedVM = {
     runtime,
     vm,

@@ -142,8 +142,12 @@ describe("Sandbox (QuickJS debug build: no leaked handles)", () => {
     const text = "a\u0000b".repeat(60_000);
     const sandbox = await Sandbox.create(options({ context: text, copyContextToWorker }));
     try {
-      const cell = await sandbox.execute("JSON.stringify([context.slice(0, 5), context.slice(-100_000).length])");
-      expect(JSON.parse(cell.output.trim())).toEqual(["a\u0000ba\u0000", 100_000]);
+      const cell = await sandbox.execute(
+        "JSON.stringify([context.slice(0, 5), context.slice(-100_000).length, context.indexOf('\\u0000b', 2), context.split('\\u0000').length])",
+      );
+      expect(JSON.parse(cell.output.trim())).toEqual(["a\u0000ba\u0000", 100_000, 4, 60_001]);
+      // Printed lines keep their NULs too.
+      expect((await sandbox.execute("print('x\\u0000y')")).output).toBe("x\u0000y\n");
     } finally {
       await sandbox.dispose();
     }
