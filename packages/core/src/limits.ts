@@ -52,7 +52,8 @@ export const PREVIEW_CHARS = 200;
 /** The largest delay `setTimeout` accepts (Node fires a longer one after 1 ms); longer timeouts are not armed. */
 export const MAX_TIMER_MS = 2_147_483_647;
 /**
- * `Text.chunks(sizeChars)` gives pieces of at least this size as `Text`s held by the host (never copied until read);
- * smaller pieces are plain strings, which cost QuickJS less than a `Text` object does.
+ * `Text.chunks(sizeChars, overlapChars)` gives chunks that start at least this far apart as `Text`s held by the host
+ * (never copied until read); closer ones are plain strings, which cost less than a `Text` object does (in QuickJS,
+ * and in pieces the host would keep).
  */
 export const MIN_TEXT_CHUNK_CHARS = 1_000;

@@ -34,6 +34,8 @@ export class ContextStore implements TextSource {
   private readonly roots: number[] = [];
   /** How many of the texts are the context's own (the rest are pieces). */
   private readonly rootCount: number;
+  /** Most pieces (see `chunks`) a sandbox keeps: four chunkings of all its texts at the smallest step. */
+  private readonly maxPieces: number;
   /** Pieces already made, by text, size and overlap. */
   private readonly chunkRefs = new Map<string, Array<{ $rlmText: number; length: number }>>();
   private readonly access = new Map<number, TextAccessDelta>();
@@ -58,6 +60,9 @@ export class ContextStore implements TextSource {
     this.maxItems = Math.max(1_000, Math.floor(maxResultChars / 64));
     this.skeletonJSON = JSON.stringify(this.extract(context, { minChars, keys: new Set(keys) }, []));
     this.rootCount = this.texts.length;
+    let chars = 0;
+    for (const t of this.texts) chars += t.length;
+    this.maxPieces = 1_000 + 4 * Math.ceil(chars / MIN_TEXT_CHUNK_CHARS);
   }
 
   /**
@@ -226,7 +231,10 @@ export class ContextStore implements TextSource {
         let pieces = 1;
         if (separator === "") pieces = text.length;
         else
-          for (let i = text.indexOf(separator); i !== -1; i = text.indexOf(separator, i + separator.length)) pieces++;
+          for (let i = text.indexOf(separator); i !== -1 && pieces <= this.maxItems; ) {
+            pieces++;
+            i = text.indexOf(separator, i + separator.length);
+          }
         if (pieces > this.maxItems) throw this.tooMany("split", "pieces", "pass a limit, or use grep/chunks");
         return text;
       }
@@ -266,10 +274,11 @@ export class ContextStore implements TextSource {
   }
 
   /**
-   * A text's chunks. Chunks of `MIN_TEXT_CHUNK_CHARS` or more are held here as texts of their own (V8 slices share the
-   * text's memory) and sent to the guest as references: nothing is copied until guest code reads a piece, and a piece
-   * handed to a sub-call is never copied. Asking again for the same chunks gives the same pieces; all pieces together
-   * are capped like an array result.
+   * A text's chunks. When chunks start at least `MIN_TEXT_CHUNK_CHARS` apart they are held here as texts of their own
+   * (V8 slices share the text's memory) and sent to the guest as references: nothing is copied until guest code reads
+   * a piece, and a piece handed to a sub-call goes as the string held here. The same chunks asked for again are the
+   * same pieces, and a sandbox's pieces are capped at a few full chunkings of its texts (`maxPieces`), so they cost
+   * this thread a small multiple of the texts' own size at most. Closer chunks are plain strings, like an array result.
    */
   private chunks(
     id: number,
@@ -277,13 +286,17 @@ export class ContextStore implements TextSource {
     size: unknown,
     overlap: unknown,
   ): string[] | Array<{ $rlmText: number; length: number }> {
-    const key = `${id}:${String(size)}:${String(overlap)}`;
+    const pieces = chunk(text, size, overlap, this.maxItems);
+    const sizeChars = Math.floor(size as number); // a number: chunk() checked
+    const step = sizeChars - (typeof overlap === "number" && overlap > 0 ? Math.floor(overlap) : 0);
+    if (step < MIN_TEXT_CHUNK_CHARS) return pieces;
+    const key = `${id}:${sizeChars}:${step}`;
     const known = this.chunkRefs.get(key);
     if (known !== undefined) return known;
-    const pieces = chunk(text, size, overlap, this.maxItems);
-    if (typeof size !== "number" || size < MIN_TEXT_CHUNK_CHARS) return pieces;
-    if (this.texts.length + pieces.length > this.maxItems + this.rootCount)
-      throw this.tooMany("chunks", "pieces in all", "reuse the chunks you have, or use larger chunks");
+    if (this.texts.length - this.rootCount + pieces.length > this.maxPieces)
+      throw new RangeError(
+        `chunks: more than ${this.maxPieces} pieces in all, more than this sandbox keeps; reuse the chunks you have, or use larger chunks`,
+      );
     const root = this.roots[id] ?? id;
     const refs = pieces.map((piece) => this.add(piece, this.paths[id] ?? [], root));
     this.chunkRefs.set(key, refs);

@@ -55,8 +55,9 @@ export const GUEST_PRELUDE = String.raw`(function (host) {
   // method, setter or toJSON that model code can redefine takes part. Promises are made here too, and settled by the
   // host through settleAll(); calls of an ended cell are forgotten and never settle.
   const STASH_MIN_CHARS = 1024;
-  // What the calls queued in one slice may hold (set by setUp from the memory limit): their queue and its copies
-  // must fit in the sandbox when the slice ends.
+  // What the calls queued in one slice may hold, in characters (set by setUp from the memory limit): their queue
+  // inside QuickJS and its copies on the way out, and the long strings the worker keeps for them until the slice
+  // ends, are bounded by it.
   let maxQueuedChars = 0;
   let queuedChars = 0;
   const waiting = create(null);
@@ -71,10 +72,7 @@ export const GUEST_PRELUDE = String.raw`(function (host) {
     if (typeof a === "string") {
       if (a.length >= STASH_MIN_CHARS && strIsWellFormed(a)) {
         const at = hostStash(a, a.length);
-        if (at >= 0) {
-          queuedChars += a.length;
-          return '{"$rlmStash":' + at + "}";
-        }
+        if (at >= 0) return '{"$rlmStash":' + at + "}";
       }
       return JSONstringify(a);
     }
@@ -82,13 +80,16 @@ export const GUEST_PRELUDE = String.raw`(function (host) {
     return '{"$rlmText":' + textInfo(a)[0] + "}";
   }
   function hostCall(kind, name, args) {
-    let encoded = "";
-    for (let i = 0; i < args.length; i++) encoded += (i > 0 ? "," : "") + encodeArg(args[i]);
-    queuedChars += encoded.length;
-    if (queuedChars > maxQueuedChars) {
-      throw new RangeErrorC((kind === "tool" ? name : kind) + ": the calls made since the last await hold more than " +
+    // What the call would hold, checked before anything is handed over (a refused call leaves no trace).
+    let size = 0;
+    for (let i = 0; i < args.length; i++) size += typeof args[i] === "string" ? args[i].length + 2 : 24;
+    if (queuedChars + size > maxQueuedChars) {
+      throw new RangeErrorC((kind === "tool" ? name : kind) + ": the calls made since the last await would hold more than " +
         maxQueuedChars + " characters, more than the sandbox can hand over; await some of them first");
     }
+    let encoded = "";
+    for (let i = 0; i < args.length; i++) encoded += (i > 0 ? "," : "") + encodeArg(args[i]);
+    queuedChars += size;
     const id = nextCallId++;
     // kind and name need no escaping: kinds are the API's own words, tool names are checked identifiers.
     outgoing += (queued > 0 ? ',[' : "[") + id + ',"' + kind + '","' + name + '",[' + encoded + "]]";

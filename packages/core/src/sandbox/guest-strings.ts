@@ -88,12 +88,19 @@ export class GuestStrings {
 
   /**
    * A guest string exactly, NULs and lone surrogates included: decoded natively when that gives it whole (its length
-   * matches), else through the guest's JSON. For strings that must not change on the way (`Text` method arguments,
+   * matches and nothing was replaced), else through the guest's JSON. For strings that must not change on the way (`Text` method arguments,
    * printed lines); costs a length check more than `getString`.
    */
   getExactString(handle: QuickJSHandle): string {
     const text = this.getString(handle);
-    if (text.length === this.vm.getLength(handle)) return text;
+    // A NUL shortens the decoded string; a lone surrogate turns into U+FFFD (so does a real U+FFFD: it takes the
+    // slow path, still exact).
+    if (!text.includes("\uFFFD")) {
+      const length = this.vm.getProp(handle, "length");
+      const exact = this.vm.getNumber(length) === text.length;
+      length.dispose();
+      if (exact) return text;
+    }
     const json = this.vm.unwrapResult(this.vm.callFunction(this.stringifyJSON, this.vm.undefined, handle));
     try {
       return JSON.parse(this.getString(json)) as string;

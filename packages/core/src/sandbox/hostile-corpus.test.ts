@@ -365,8 +365,23 @@ const corpus: Case[] = [
     // before that still go out.
     code: "let n = 0\ntry { for (; n < 200; n++) llm_query('y'.repeat(1e6) + n) } catch (e) { print('caught', String(e)) }\nprint(n)",
     expectCell: printed(
-      /^caught RangeError: llm_query: the calls made since the last await hold more than 8388608 characters.*\n8\n/,
+      /^caught RangeError: llm_query: the calls made since the last await would hold more than 8388608 characters.*\n8\n/,
     ),
+    settings: SMALL_MEMORY,
+  },
+  {
+    family: "memory",
+    name: "a refused oversized call leaves nothing behind",
+    // The call is checked before anything is handed over, so the next ones (the check cell's llm_query) still work.
+    code: "try { llm_query('y'.repeat(1e7)) } catch (e) { print('caught', String(e)) }",
+    expectCell: printed(/^caught RangeError: llm_query: the calls made since the last await would hold more than/),
+    settings: SMALL_MEMORY,
+  },
+  {
+    family: "memory",
+    name: "a batch of 300 three-million-character prompts",
+    code: "const s = 'y'.repeat(3e6); const l = []; for (let i = 0; i < 300; i++) l.push(s)\ntry { llm_query_batched(l) } catch (e) { print('caught', String(e)) }",
+    expectCell: printed(/^caught RangeError: llm_query_batched: the calls made since the last await would hold/),
     settings: SMALL_MEMORY,
   },
   {

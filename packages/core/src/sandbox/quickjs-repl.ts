@@ -212,7 +212,8 @@ export class QuickJSRepl {
       binding.stepTimeoutMs = init.stepTimeoutMs;
       const toolNames = toHandle(vm, init.toolNames);
       const skeleton = prepared.strings.newString(texts.skeletonJSON);
-      // The calls of one slice cross as a string that is copied twice on the way out: a quarter of the memory.
+      // What the calls of one slice may hold: their queue is copied twice on its way out of QuickJS, and the worker
+      // keeps their long strings meanwhile; a quarter of the sandbox's memory bounds both.
       const maxCallChars = vm.newNumber(Math.floor(init.memoryLimitBytes / 4));
       const setUp = vm.callFunction(prepared.setUp, vm.undefined, toolNames, skeleton, maxCallChars);
       toolNames.dispose();
@@ -415,6 +416,7 @@ export class QuickJSRepl {
     } finally {
       if (this.cell) this.cell.cpuMs += performance.now() - this.sliceStartMs;
       if (this.callsQueued) this.sendQueuedCalls();
+      else this.stashed = []; // strings of a call that failed after all (none is queued)
     }
   }
 
@@ -423,6 +425,11 @@ export class QuickJSRepl {
     const cell = this.cell;
     if (cell?.promise === undefined) return;
     const jobs = this.guarded(() => this.runtime.executePendingJobs());
+    if (this.cell !== cell) {
+      // The cell ended while its calls were handed over (see sendQueuedCalls): its promise is gone.
+      if (jobs.error) jobs.error.dispose();
+      return;
+    }
     if (jobs.error) {
       this.finish(this.takeError(jobs.error));
       return;
@@ -448,10 +455,11 @@ export class QuickJSRepl {
     const completion = this.vm.getProp(wrapper, "value");
     wrapper.dispose();
     if (this.vm.typeof(completion) !== "undefined") {
+      // (Model code's getters may run here and make calls, as in any slice.)
       const formatted = this.guarded(() => this.vm.callFunction(this.format, this.vm.undefined, completion));
       if (formatted.error) formatted.error.dispose();
       else {
-        cell.output.writeLine(this.vm.getString(formatted.value));
+        if (this.cell === cell) cell.output.writeLine(this.strings.getExactString(formatted.value));
         formatted.value.dispose();
       }
     }

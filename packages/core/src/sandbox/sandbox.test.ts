@@ -167,7 +167,12 @@ describe("Sandbox (QuickJS debug build: no leaked handles)", () => {
       expect(split.output).toMatch(/RangeError: split: more than 16384 pieces/);
       const many = await sandbox.execute("for (let s = 1000; s < 1100; s++) context.chunks(s)");
       expect(many.error?.name).toBe("RangeError");
-      expect(many.output).toMatch(/chunks: more than 16384 pieces in all, .*reuse the chunks you have/);
+      // 1,000 + four chunkings of the text at 1,000 characters: 3,000 pieces, six sizes' worth.
+      expect(many.output).toMatch(/chunks: more than 3000 pieces in all, .*reuse the chunks you have/);
+      // Chunks that start closer than 1,000 characters apart are plain strings, capped like any result: 5M
+      // characters of them do not fit a 1 MiB sandbox.
+      const close = await sandbox.execute("context.chunks(1000, 900)");
+      expect(close.output).toMatch(/RangeError: chunks: the result would be 5005974 characters, more than the sandbox/);
     } finally {
       await sandbox.dispose();
     }
