@@ -348,32 +348,37 @@ describe("createRLM: recursion and the shared budget", () => {
   });
 
   it.each([
-    ["stays with the host", false],
-    ["is copied into the worker", true],
-  ])("chunks of a large context go to sub-calls and tools by reference, when it %s", async (_, copy) => {
     // 9.6M characters in 2.4M-character chunks: together more than this sandbox may hold (8 MiB).
-    const context = `${"lorem ipsum ".repeat(800_000)}the end`;
-    const model = createScriptedModel({
-      replies: [
-        codeReply(
-          "const cs = context.chunks(2_400_000)\nconst r = await llm_query_batched(cs)\nconst t = await measure(cs[3])\nFINAL(r.join(',') + ';' + t + ';' + cs[4].slice(-7))",
-        ),
-      ],
-    });
-    const subModel = createScriptedModel({ modelId: "sub", replies: (r) => String(r.prompt.length) });
-    const rlm = createRLM({
-      model,
-      subModel,
-      sandbox: { memoryLimitBytes: 8 * 1024 * 1024, copyContextToWorker: copy },
-      tools: { measure: { execute: async (text: unknown) => (typeof text === "string" ? text.length : -1) } },
-    });
-    const result = await rlm.run({ query: "root", context });
-    expect(result.answer).toBe("2400000,2400000,2400000,2400000,7;2400000;the end");
-    // Reads of the chunks count as reads of the context: all of it once, a chunk again, and the slice.
-    const [access] = result.contextAccess;
-    expect(access?.path).toEqual([]);
-    expect(access?.charsRead).toBe(context.length + 2_400_000 + 7);
-  });
+    ["stays with the host", false, 8],
+    // Pieces of a copied context live in the worker and cross as strings: the calls of one slice may hold a quarter
+    // of the sandbox's memory.
+    ["is copied into the worker", true, 64],
+  ])(
+    "chunks of a large context go to sub-calls and tools without copies into the sandbox, when it %s",
+    async (_, copy, mib) => {
+      const context = `${"lorem ipsum ".repeat(800_000)}the end`;
+      const model = createScriptedModel({
+        replies: [
+          codeReply(
+            "const cs = context.chunks(2_400_000)\nconst r = await llm_query_batched(cs)\nconst t = await measure(cs[3])\nFINAL(r.join(',') + ';' + t + ';' + cs[4].slice(-7))",
+          ),
+        ],
+      });
+      const subModel = createScriptedModel({ modelId: "sub", replies: (r) => String(r.prompt.length) });
+      const rlm = createRLM({
+        model,
+        subModel,
+        sandbox: { memoryLimitBytes: mib * 1024 * 1024, copyContextToWorker: copy },
+        tools: { measure: { execute: async (text: unknown) => (typeof text === "string" ? text.length : -1) } },
+      });
+      const result = await rlm.run({ query: "root", context });
+      expect(result.answer).toBe("2400000,2400000,2400000,2400000,7;2400000;the end");
+      // Reads of the chunks count as reads of the context: all of it once, a chunk again, and the slice.
+      const [access] = result.contextAccess;
+      expect(access?.path).toEqual([]);
+      expect(access?.charsRead).toBe(context.length + 2_400_000 + 7);
+    },
+  );
 
   it("long string arguments reach sub-calls and tools whole: non-Latin1, astral, NULs, lone surrogates", async () => {
     // Long strings leave the sandbox natively, not as JSON made inside QuickJS (a NUL sends one back to JSON).

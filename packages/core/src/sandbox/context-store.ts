@@ -60,9 +60,9 @@ export class ContextStore implements TextSource {
     this.maxItems = Math.max(1_000, Math.floor(maxResultChars / 64));
     this.skeletonJSON = JSON.stringify(this.extract(context, { minChars, keys: new Set(keys) }, []));
     this.rootCount = this.texts.length;
-    let chars = 0;
-    for (const t of this.texts) chars += t.length;
-    this.maxPieces = 1_000 + 4 * Math.ceil(chars / MIN_TEXT_CHUNK_CHARS);
+    let fullChunkings = 0;
+    for (const t of this.texts) fullChunkings += Math.ceil(t.length / MIN_TEXT_CHUNK_CHARS);
+    this.maxPieces = 1_000 + 4 * fullChunkings;
   }
 
   /**
@@ -289,7 +289,16 @@ export class ContextStore implements TextSource {
     const pieces = chunk(text, size, overlap, this.maxItems);
     const sizeChars = Math.floor(size as number); // a number: chunk() checked
     const step = sizeChars - (typeof overlap === "number" && overlap > 0 ? Math.floor(overlap) : 0);
-    if (step < MIN_TEXT_CHUNK_CHARS) return pieces;
+    if (step < MIN_TEXT_CHUNK_CHARS) {
+      // Plain strings for the guest: overlapping chunks can add up to far more than the text (checked before the JSON).
+      let chars = 0;
+      for (const piece of pieces) chars += piece.length;
+      if (chars > this.maxResultChars)
+        throw new RangeError(
+          `chunks: the result would be ${chars} characters, more than the sandbox can hold (sandbox.memoryLimitBytes = ${this.maxResultChars}); use less overlap`,
+        );
+      return pieces;
+    }
     const key = `${id}:${sizeChars}:${step}`;
     const known = this.chunkRefs.get(key);
     if (known !== undefined) return known;

@@ -60,6 +60,8 @@ export const GUEST_PRELUDE = String.raw`(function (host) {
   // ends, are bounded by it.
   let maxQueuedChars = 0;
   let queuedChars = 0;
+  // Whether the context was copied into the worker (then pieces made by chunks() live there, and cross as strings).
+  let textsInWorker = false;
   const waiting = create(null);
   let outgoing = "";
   let queued = 0;
@@ -68,9 +70,12 @@ export const GUEST_PRELUDE = String.raw`(function (host) {
   // worker as it is (hostStash decodes it natively and gives its place, or -1 if it cannot carry it whole), not
   // turned into JSON here: QuickJS's JSON.stringify takes ~5.6 ns a character. (UTF-8 cannot carry a lone
   // surrogate: such a string goes as JSON.)
+  function stashable(a) {
+    return typeof a === "string" && a.length >= STASH_MIN_CHARS && strIsWellFormed(a);
+  }
   function encodeArg(a) {
     if (typeof a === "string") {
-      if (a.length >= STASH_MIN_CHARS && strIsWellFormed(a)) {
+      if (stashable(a)) {
         const at = hostStash(a, a.length);
         if (at >= 0) return '{"$rlmStash":' + at + "}";
       }
@@ -80,15 +85,27 @@ export const GUEST_PRELUDE = String.raw`(function (host) {
     return '{"$rlmText":' + textInfo(a)[0] + "}";
   }
   function hostCall(kind, name, args) {
-    // What the call would hold, checked before anything is handed over (a refused call leaves no trace).
+    // What the call would hold, checked before anything is handed over (a refused call leaves no trace). A piece of
+    // a context copied into the worker crosses as its string.
     let size = 0;
-    for (let i = 0; i < args.length; i++) size += typeof args[i] === "string" ? args[i].length + 2 : 24;
+    for (let i = 0; i < args.length; i++) {
+      const a = args[i];
+      size += typeof a === "string" ? a.length + 2 : textsInWorker && isPiece(a) ? textInfo(a)[1] : 24;
+    }
+    const what = kind === "tool" ? name : kind;
+    if (size > maxQueuedChars) {
+      throw new RangeErrorC(what + ": this call's arguments hold more than " + maxQueuedChars +
+        " characters, more than the sandbox can hand over; pass a Text as it is, or less text");
+    }
     if (queuedChars + size > maxQueuedChars) {
-      throw new RangeErrorC((kind === "tool" ? name : kind) + ": the calls made since the last await would hold more than " +
+      throw new RangeErrorC(what + ": the calls made since the last await would hold more than " +
         maxQueuedChars + " characters, more than the sandbox can hand over; await some of them first");
     }
+    // Arguments that go as JSON first: if making one fails, no string has been handed over yet.
+    const parts = create(null); // no prototype: no setter model code put on Array.prototype runs
+    for (let i = 0; i < args.length; i++) if (!stashable(args[i])) parts[i] = encodeArg(args[i]);
     let encoded = "";
-    for (let i = 0; i < args.length; i++) encoded += (i > 0 ? "," : "") + encodeArg(args[i]);
+    for (let i = 0; i < args.length; i++) encoded += (i > 0 ? "," : "") + (stashable(args[i]) ? encodeArg(args[i]) : parts[i]);
     queuedChars += size;
     const id = nextCallId++;
     // kind and name need no escaping: kinds are the API's own words, tool names are checked identifiers.
@@ -100,11 +117,11 @@ export const GUEST_PRELUDE = String.raw`(function (host) {
     });
   }
   function takeCalls() {
-    const json = "[" + outgoing + "]";
+    const taken = outgoing; // the queue is reset first: making its string may fail
     outgoing = "";
     queued = 0;
     queuedChars = 0;
-    return json;
+    return "[" + taken + "]";
   }
   function toError(e) {
     const isObject = e !== null && typeof e === "object";
@@ -144,6 +161,11 @@ export const GUEST_PRELUDE = String.raw`(function (host) {
   // Each Text (its proxy and its target) -> [id, length]. Kept here, not on the object, so model code can neither
   // read nor forge it.
   const texts = new WeakMapC();
+  // Texts made by chunks() (with the context copied into the worker, they live there; see hostCall).
+  const pieceTexts = new WeakMapC();
+  function isPiece(x) {
+    return x !== null && typeof x === "object" && weakGet(pieceTexts, x) !== undefined;
+  }
   function isText(x) {
     return x !== null && typeof x === "object" && weakGet(texts, x) !== undefined;
   }
@@ -282,7 +304,11 @@ export const GUEST_PRELUDE = String.raw`(function (host) {
     },
     grep: jsonViaPattern("grep"),
     // The pieces are Texts held by the host (a sub-call given one gets it without a copy).
-    chunks(sizeChars, overlapChars) { return revive(hostText(textInfo(this)[0], "chunks", sizeChars, overlapChars)); },
+    chunks(sizeChars, overlapChars) {
+      const list = revive(hostText(textInfo(this)[0], "chunks", sizeChars, overlapChars));
+      for (let i = 0; i < list.length; i++) if (typeof list[i] === "object") weakSet(pieceTexts, list[i], true);
+      return list;
+    },
     lines() { return this.split("\n"); },
     toString() { return hostText(textInfo(this)[0], "all"); },
     valueOf() { return hostText(textInfo(this)[0], "all"); },
@@ -415,8 +441,9 @@ export const GUEST_PRELUDE = String.raw`(function (host) {
   }
   // Called once, before any model code, by the run that takes this (possibly prepared ahead) sandbox: its tools,
   // its context, and the names that are not the model's variables.
-  function setUp(toolNames, skeletonJSON, maxCallChars) {
+  function setUp(toolNames, skeletonJSON, maxCallChars, inWorker) {
     maxQueuedChars = maxCallChars;
+    textsInWorker = inWorker;
     for (let i = 0; i < toolNames.length; i++) lock(toolNames[i], tool(toolNames[i]));
     lock("context", revive(skeletonJSON));
     const names = getOwnPropertyNames(G);

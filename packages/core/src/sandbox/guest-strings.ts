@@ -88,8 +88,9 @@ export class GuestStrings {
 
   /**
    * A guest string exactly, NULs and lone surrogates included: decoded natively when that gives it whole (its length
-   * matches and nothing was replaced), else through the guest's JSON. For strings that must not change on the way (`Text` method arguments,
-   * printed lines); costs a length check more than `getString`.
+   * matches and nothing was replaced), else through the guest's JSON (or, if QuickJS has no memory left for that
+   * copy, as decoded). For strings that must not change on the way (`Text` method arguments, printed lines, a cell's
+   * value); costs a length check more than `getString`.
    */
   getExactString(handle: QuickJSHandle): string {
     const text = this.getString(handle);
@@ -101,11 +102,16 @@ export class GuestStrings {
       length.dispose();
       if (exact) return text;
     }
-    const json = this.vm.unwrapResult(this.vm.callFunction(this.stringifyJSON, this.vm.undefined, handle));
+    const result = this.vm.callFunction(this.stringifyJSON, this.vm.undefined, handle);
+    if (result.error) {
+      // Out of memory for the JSON copy (a huge string): the decoded text is the best there is.
+      result.error.dispose();
+      return text;
+    }
     try {
-      return JSON.parse(this.getString(json)) as string;
+      return JSON.parse(this.getString(result.value)) as string;
     } finally {
-      json.dispose();
+      result.value.dispose();
     }
   }
 

@@ -374,15 +374,24 @@ const corpus: Case[] = [
     name: "a refused oversized call leaves nothing behind",
     // The call is checked before anything is handed over, so the next ones (the check cell's llm_query) still work.
     code: "try { llm_query('y'.repeat(1e7)) } catch (e) { print('caught', String(e)) }",
-    expectCell: printed(/^caught RangeError: llm_query: the calls made since the last await would hold more than/),
+    expectCell: printed(/^caught RangeError: llm_query: this call's arguments hold more than 8388608 characters/),
     settings: SMALL_MEMORY,
   },
   {
     family: "memory",
     name: "a batch of 300 three-million-character prompts",
     code: "const s = 'y'.repeat(3e6); const l = []; for (let i = 0; i < 300; i++) l.push(s)\ntry { llm_query_batched(l) } catch (e) { print('caught', String(e)) }",
-    expectCell: printed(/^caught RangeError: llm_query_batched: the calls made since the last await would hold/),
+    expectCell: printed(/^caught RangeError: llm_query_batched: this call's arguments hold more than/),
     settings: SMALL_MEMORY,
+  },
+  {
+    family: "memory",
+    name: "prompts from chunks of a context copied into the worker",
+    // Such pieces live in the worker and cross as strings: they count at their length.
+    code: "let n = 0\ntry { for (const p of context.chunks(2e6, 2e6 - 1000)) { llm_query(p); n++ } } catch (e) { print('caught', String(e)) }\nprint(n)",
+    context: "z".repeat(3_000_000),
+    expectCell: printed(/^caught RangeError: llm_query: the calls made since the last await would hold .*\n8\n/),
+    settings: { memoryLimitBytes: 64 * 1024 * 1024, copyContextToWorker: true, stepTimeoutMs: 5_000 },
   },
   {
     family: "memory",
@@ -635,6 +644,17 @@ const corpus: Case[] = [
     code: "const r = await llm_query_batched(Array.from({ length: 3000 }, (_, i) => 'q' + i)); print(r.filter(x => x instanceof Error).length, 'failed')",
     expectCell: printed(/^2[0-9]{3} failed/),
     settings: { maxLLMCalls: 500 },
+  },
+
+  {
+    family: "throw",
+    name: "a thrown value whose toJSON makes a call",
+    // Reading the error runs model code; a call it makes belongs to the cell that threw (and ends with it).
+    code: "throw { toJSON() { llm_query('made while the error was read'); return { name: 'Odd', message: 'thrown' } } }",
+    expectCell: (cell) => {
+      expect(cell.error?.message).toMatch(/thrown/);
+      expect(cell.subcalls.map((c) => c.prompt)).toContain("made while the error was read");
+    },
   },
 
   // --- unicode ------------------------------------------------------------------------------------------------------------

@@ -215,7 +215,8 @@ export class QuickJSRepl {
       // What the calls of one slice may hold: their queue is copied twice on its way out of QuickJS, and the worker
       // keeps their long strings meanwhile; a quarter of the sandbox's memory bounds both.
       const maxCallChars = vm.newNumber(Math.floor(init.memoryLimitBytes / 4));
-      const setUp = vm.callFunction(prepared.setUp, vm.undefined, toolNames, skeleton, maxCallChars);
+      const inWorker = init.texts.in === "worker" ? vm.true : vm.false;
+      const setUp = vm.callFunction(prepared.setUp, vm.undefined, toolNames, skeleton, maxCallChars, inWorker);
       toolNames.dispose();
       skeleton.dispose();
       maxCallChars.dispose();
@@ -512,7 +513,8 @@ export class QuickJSRepl {
   /** Turns a guest error handle into `{ name, message }` with the stack lines of the model's cells. */
   private takeError(handle: QuickJSHandle): SerializedError {
     try {
-      const dumped = this.vm.dump(handle) as unknown;
+      // Dumping runs model code (toJSON, getters): a slice like any other, whose calls belong to this cell.
+      const dumped = this.guarded(() => this.vm.dump(handle)) as unknown;
       if (dumped !== null && typeof dumped === "object") {
         const e = dumped as { name?: unknown; message?: unknown; stack?: unknown };
         const name = typeof e.name === "string" ? e.name : "Error";
