@@ -286,9 +286,13 @@ export class ContextStore implements TextSource {
     size: unknown,
     overlap: unknown,
   ): string[] | Array<{ $rlmText: number; length: number }> {
-    const pieces = chunk(text, size, overlap, this.maxItems);
-    const sizeChars = Math.floor(size as number); // a number: chunk() checked
+    const sizeChars = Math.floor(Number(size));
     const step = sizeChars - (typeof overlap === "number" && overlap > 0 ? Math.floor(overlap) : 0);
+    const key = `${id}:${sizeChars}:${step}`;
+    // Only valid arguments ever made an entry (a size given as a string is refused by chunk(), as before).
+    const known = typeof size === "number" ? this.chunkRefs.get(key) : undefined;
+    if (known !== undefined) return known;
+    const pieces = chunk(text, size, overlap, this.maxItems);
     if (step < MIN_TEXT_CHUNK_CHARS) {
       // Plain strings for the guest: overlapping chunks can add up to far more than the text (checked before the JSON).
       let chars = 0;
@@ -299,9 +303,6 @@ export class ContextStore implements TextSource {
         );
       return pieces;
     }
-    const key = `${id}:${sizeChars}:${step}`;
-    const known = this.chunkRefs.get(key);
-    if (known !== undefined) return known;
     if (this.texts.length - this.rootCount + pieces.length > this.maxPieces)
       throw new RangeError(
         `chunks: more than ${this.maxPieces} pieces in all, more than this sandbox keeps; reuse the chunks you have, or use larger chunks`,

@@ -73,16 +73,15 @@ export const GUEST_PRELUDE = String.raw`(function (host) {
   function stashable(a) {
     return typeof a === "string" && a.length >= STASH_MIN_CHARS && strIsWellFormed(a);
   }
+  // An argument that does not go to the stash.
   function encodeArg(a) {
-    if (typeof a === "string") {
-      if (stashable(a)) {
-        const at = hostStash(a, a.length);
-        if (at >= 0) return '{"$rlmStash":' + at + "}";
-      }
-      return JSONstringify(a);
-    }
+    if (typeof a === "string") return JSONstringify(a);
     if (a === null || a === undefined) return "null";
     return '{"$rlmText":' + textInfo(a)[0] + "}";
+  }
+  function stashArg(a) {
+    const at = hostStash(a, a.length);
+    return at >= 0 ? '{"$rlmStash":' + at + "}" : JSONstringify(a);
   }
   function hostCall(kind, name, args) {
     // What the call would hold, checked before anything is handed over (a refused call leaves no trace). A piece of
@@ -103,9 +102,9 @@ export const GUEST_PRELUDE = String.raw`(function (host) {
     }
     // Arguments that go as JSON first: if making one fails, no string has been handed over yet.
     const parts = create(null); // no prototype: no setter model code put on Array.prototype runs
-    for (let i = 0; i < args.length; i++) if (!stashable(args[i])) parts[i] = encodeArg(args[i]);
+    for (let i = 0; i < args.length; i++) parts[i] = stashable(args[i]) ? null : encodeArg(args[i]);
     let encoded = "";
-    for (let i = 0; i < args.length; i++) encoded += (i > 0 ? "," : "") + (stashable(args[i]) ? encodeArg(args[i]) : parts[i]);
+    for (let i = 0; i < args.length; i++) encoded += (i > 0 ? "," : "") + (parts[i] === null ? stashArg(args[i]) : parts[i]);
     queuedChars += size;
     const id = nextCallId++;
     // kind and name need no escaping: kinds are the API's own words, tool names are checked identifiers.
