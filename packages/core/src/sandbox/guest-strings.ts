@@ -10,6 +10,8 @@ interface ContextInternals {
     QTS_NewString: (ctx: number, string: number) => number;
     QTS_GetString: (ctx: number, value: number) => number;
     QTS_FreeCString: (ctx: number, string: number) => void;
+    QTS_ResolveException: (ctx: number, value: number) => number;
+    QTS_FreeValuePointer: (ctx: number, value: number) => void;
   };
   memory: { heapValueHandle: (ptr: number) => QuickJSHandle };
   module: { _malloc: (size: number) => number; _free: (ptr: number) => void; HEAPU8: Uint8Array };
@@ -56,15 +58,24 @@ export class GuestStrings {
     const { ctx, ffi, memory, module } = internals;
     const bytes = Buffer.byteLength(text, "utf8");
     const ptr = module._malloc(bytes + 1);
-    if (ptr === 0) return this.vm.newString(text);
+    if (ptr === 0) throw outOfMemory(text.length);
+    let value: number;
     try {
       const heap = module.HEAPU8; // read after malloc: growing the memory replaces the view
       const { written } = encoder.encodeInto(text, heap.subarray(ptr, ptr + bytes));
       heap[ptr + written] = 0;
-      return memory.heapValueHandle(ffi.QTS_NewString(ctx.value, ptr));
+      value = ffi.QTS_NewString(ctx.value, ptr);
     } finally {
       module._free(ptr);
     }
+    // QuickJS had no memory for the string (see heap-cap.ts): the value is its pending exception.
+    const exception = value === 0 ? 0 : ffi.QTS_ResolveException(ctx.value, value);
+    if (value === 0 || exception !== 0) {
+      if (exception !== 0) ffi.QTS_FreeValuePointer(ctx.value, exception);
+      if (value !== 0) ffi.QTS_FreeValuePointer(ctx.value, value);
+      throw outOfMemory(text.length);
+    }
+    return memory.heapValueHandle(value);
   }
 
   /**
@@ -77,6 +88,7 @@ export class GuestStrings {
     if (internals === undefined) return this.vm.getString(handle);
     const { ctx, ffi, module } = internals;
     const ptr = ffi.QTS_GetString(ctx.value, handle.value as number);
+    if (ptr === 0) throw outOfMemory(undefined); // QuickJS had no memory for the C copy
     try {
       const heap = module.HEAPU8;
       const end = heap.indexOf(0, ptr);
@@ -137,11 +149,18 @@ function internalsOf(vm: QuickJSContext): ContextInternals | undefined {
     typeof v.ffi?.QTS_NewString === "function" &&
     typeof v.ffi?.QTS_GetString === "function" &&
     typeof v.ffi?.QTS_FreeCString === "function" &&
+    typeof v.ffi?.QTS_ResolveException === "function" &&
+    typeof v.ffi?.QTS_FreeValuePointer === "function" &&
     typeof v.memory?.heapValueHandle === "function" &&
     typeof v.module?._malloc === "function" &&
     typeof v.module?._free === "function" &&
     v.module?.HEAPU8 instanceof Uint8Array;
   return ok ? (v as ContextInternals) : undefined;
+}
+
+function outOfMemory(chars: number | undefined): RangeError {
+  const what = chars === undefined ? "a string" : `a string of ${chars} characters`;
+  return new RangeError(`out of memory: the sandbox has no room for ${what}`);
 }
 
 /** `String.prototype.isWellFormed` (Node 20+; not in this project's ES2023 `lib`). */

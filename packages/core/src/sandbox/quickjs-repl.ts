@@ -14,6 +14,7 @@ import {
 import type { TextSource } from "./context-store.js";
 import { GUEST_PRELUDE } from "./guest-prelude.js";
 import { GuestStrings } from "./guest-strings.js";
+import { HeapCap } from "./heap-cap.js";
 import { OutputBuffer } from "./output-buffer.js";
 import {
   type CallResult,
@@ -178,6 +179,8 @@ export class QuickJSRepl {
   private stashed: string[] = [];
   private sliceStartMs = 0;
   private disposed = false;
+  /** Caps QuickJS's heap at `memoryLimitBytes` (set by `create`; undefined if quickjs-emscripten's internals changed). */
+  private heapCap: HeapCap | undefined;
 
   private constructor(
     private readonly init: WorkerInit,
@@ -234,6 +237,8 @@ export class QuickJSRepl {
     const repl = new QuickJSRepl(init, runtime, vm, send, format, takeCalls, settleAll, forget, strings, texts);
     binding.repl = repl;
     runtime.setInterruptHandler(() => repl.shouldInterrupt());
+    // Last: what the guest API and the context's skeleton took is not the run's to pay for.
+    repl.heapCap = HeapCap.install(vm, init.memoryLimitBytes);
     return repl;
   }
 
@@ -251,7 +256,13 @@ export class QuickJSRepl {
       interrupted: undefined,
     };
     this.cell = cell;
+    this.heapCap?.beforeCell();
     const result = this.guarded(() => this.vm.evalCode(source, `cell-${cellId}.js`, JS_EVAL_FLAG_ASYNC));
+    if ((result.error ?? result.value).value === 0) {
+      // quickjs-emscripten's glue got no memory for the value it hands back (see heap-cap.ts)
+      this.finish(outOfMemory(undefined, this.init.memoryLimitBytes));
+      return;
+    }
     if (result.error) {
       this.finish(this.takeError(result.error));
       return;
@@ -285,7 +296,12 @@ export class QuickJSRepl {
     }
     if (entries.length > 0) {
       const settled = this.guarded(() => {
-        const json = this.strings.newString(JSON.stringify(entries));
+        let json: QuickJSHandle;
+        try {
+          json = this.strings.newString(JSON.stringify(entries));
+        } catch (error) {
+          return outOfMemory(error, this.init.memoryLimitBytes);
+        }
         const outcome = this.vm.callFunction(this.settleAll, this.vm.undefined, json);
         json.dispose();
         if (outcome.error) return outcome.error;
@@ -293,7 +309,7 @@ export class QuickJSRepl {
         return undefined;
       });
       if (settled) {
-        this.finish(this.takeError(settled));
+        this.finish("name" in settled ? settled : this.takeError(settled));
         return;
       }
     }
@@ -336,7 +352,11 @@ export class QuickJSRepl {
     let json = "";
     if (taken.error) taken.error.dispose();
     else {
-      json = this.strings.getString(taken.value);
+      try {
+        json = this.strings.getString(taken.value);
+      } catch {
+        // No memory left for the C copy: handled below as an empty queue.
+      }
       taken.value.dispose();
     }
     const stashed = this.stashed;
@@ -416,6 +436,8 @@ export class QuickJSRepl {
       return fn();
     } finally {
       if (this.cell) this.cell.cpuMs += performance.now() - this.sliceStartMs;
+      // Refused memory past the reserve: QuickJS's glue may have got NULL for what the slice returns. The cell ends
+      // (callers check that it has); the REPL's variables are intact, and freeing some makes room again.
       if (this.callsQueued) this.sendQueuedCalls();
       else this.stashed = []; // strings of a call that failed after all (none is queued)
     }
@@ -460,7 +482,11 @@ export class QuickJSRepl {
       const formatted = this.guarded(() => this.vm.callFunction(this.format, this.vm.undefined, completion));
       if (formatted.error) formatted.error.dispose();
       else {
-        if (this.cell === cell) cell.output.writeLine(this.strings.getExactString(formatted.value));
+        try {
+          if (this.cell === cell) cell.output.writeLine(this.strings.getExactString(formatted.value));
+        } catch (error) {
+          this.finish(outOfMemory(error, this.init.memoryLimitBytes));
+        }
         formatted.value.dispose();
       }
     }
@@ -477,6 +503,8 @@ export class QuickJSRepl {
         message: `the cell used more than stepTimeoutMs = ${this.init.stepTimeoutMs} ms of CPU time and was stopped (is there an endless loop?)`,
       };
     }
+    if (error?.name === "InternalError")
+      error = { ...error, message: explainOutOfMemory(error.message, this.init.memoryLimitBytes) };
     if (error) cell.output.writeLine(`${error.name}: ${error.message}`);
     const rendered = cell.output.render();
     const outcome: CellOutcome = {
@@ -490,6 +518,7 @@ export class QuickJSRepl {
     };
     this.releaseCell();
     this.send({ type: "cell-result", cellId: cell.id, outcome, fatal: false });
+    this.heapCap?.afterCell();
   }
 
   /** Forgets the current cell: its outstanding host calls are cancelled and their promises never resume. */
@@ -558,6 +587,21 @@ function parseQueuedCalls(json: string): [number, SandboxCallKind, string, unkno
     );
   if (!valid) throw new Error("the guest's queue of host calls is malformed");
   return queued as [number, SandboxCallKind, string, unknown[]][];
+}
+
+/** QuickJS's "out of memory" (first line of a message), with the limit it ran into and what to do. */
+function explainOutOfMemory(message: string, limitBytes: number): string {
+  const [first = "", ...rest] = message.split("\n");
+  if (first !== "out of memory") return message;
+  const mb = Math.round(limitBytes / (1024 * 1024));
+  const explained = `out of memory: the sandbox may hold sandbox.memoryLimitBytes = ${limitBytes} (${mb} MB); free large variables (x = null) or work on slices`;
+  return [explained, ...rest].join("\n");
+}
+
+/** A string that could not be handed to QuickJS, as the cell's error. */
+function outOfMemory(error: unknown, limitBytes: number): SerializedError {
+  const detail = error instanceof Error ? ` (${error.message})` : "";
+  return { name: "InternalError", message: `${explainOutOfMemory("out of memory", limitBytes)}${detail}` };
 }
 
 function cellFrames(stack: string): string {
