@@ -83,6 +83,19 @@ export const GUEST_PRELUDE = String.raw`(function (host) {
     const at = hostStash(a, a.length);
     return at >= 0 ? '{"$rlmStash":' + at + "}" : JSONstringify(a);
   }
+  // The common call, one short prompt (a fan-out's llm_query): the same checks and queue entry as hostCall's.
+  function hostCallShort(kind, prompt) {
+    const size = prompt.length + 2;
+    if (queuedChars + size > maxQueuedChars) return hostCall(kind, "", [prompt]); // (it throws, saying why)
+    const encoded = JSONstringify(prompt);
+    queuedChars += size;
+    const id = nextCallId++;
+    outgoing += (queued > 0 ? ',[' : "[") + id + ',"' + kind + '","",[' + encoded + "]]";
+    if (queued++ === 0) hostCallsQueued();
+    return new PromiseC(function (resolve, reject) {
+      waiting[id] = [resolve, reject];
+    });
+  }
   function hostCall(kind, name, args) {
     // What the call would hold, checked before anything is handed over (a refused call leaves no trace). A piece of
     // a context copied into the worker crosses as its string.
@@ -348,6 +361,7 @@ export const GUEST_PRELUDE = String.raw`(function (host) {
     try { return JSONstringify(x); } catch (e) { throw new TypeErrorC("the value cannot be turned into JSON (" + e.message + ")"); }
   }
   function llm_query(prompt) {
+    if (typeof prompt === "string" && prompt.length < STASH_MIN_CHARS) return hostCallShort("llm_query", prompt);
     return hostCall("llm_query", "", [toPrompt(prompt, "llm_query(prompt)")]);
   }
   function llm_query_batched(prompts) {
