@@ -3,7 +3,7 @@ import type { QuickJSContext } from "quickjs-emscripten-core";
 /** The size of a WebAssembly memory page. */
 const WASM_PAGE_BYTES = 65_536;
 /**
- * Kept back from guest code, for the cell after an out-of-memory error: enough to run a cell that frees variables.
+ * Kept back from guest code, for the cells after an out-of-memory error: enough to run a cell that frees variables.
  * At least emscripten's smallest step (it grows the heap by 5% or more), so the reserve can be taken back by growing.
  */
 const MIN_RESERVE_BYTES = 2 * 1024 * 1024;
@@ -22,8 +22,19 @@ interface GrowableMemory {
 }
 
 /**
- * Caps the memory of one QuickJS module: guest code may grow its WASM heap by about `limitBytes` beyond what it had
- * when the cap was installed (at least that, at most that plus 12% and 4 MB).
+ * Thrown (from JavaScript, before any C code runs) when quickjs-emscripten or this package cannot get WASM memory
+ * for something it hands to QuickJS: the cell ends with an out-of-memory error and the REPL stays usable.
+ */
+export class SandboxMemoryError extends RangeError {
+  constructor(bytes: number) {
+    super(`out of memory: the sandbox has no room for ${bytes} more bytes`);
+    this.name = "SandboxMemoryError";
+  }
+}
+
+/**
+ * Caps the memory of one QuickJS module. Guest code may grow its WASM heap by about `limitBytes` beyond what it had
+ * when the cap was installed; the whole heap never grows past twice that (plus a reserve).
  *
  * QuickJS's own limit (`runtime.setMemoryLimit`) refuses single allocations larger than the limit but does not add
  * them up under emscripten, where `malloc_usable_size` is 0 (justjake/quickjs-emscripten#271): a cell could keep 200
@@ -31,21 +42,32 @@ interface GrowableMemory {
  * the WASM memory's `grow` refuses to pass the cap, `malloc` returns NULL, and QuickJS raises its ordinary, catchable
  * `InternalError: out of memory`.
  *
- * - quickjs-emscripten allocates from JavaScript too (a cell's source, argument arrays, strings handed in) and writes
- *   to what it gets without checking for NULL. Those allocations go through the module's exported `_malloc`, which
- *   the cap wraps: they may grow the heap past the cap (they are bounded by the host's own limits and freed at once).
- * - A reserve is kept back from the guest. After guest code has been refused memory, the next cell gets it, so a
- *   REPL whose variables fill the heap can still run the cell that frees them; it is taken back once the cell ends,
- *   if there is room (up to the cap plus the reserve, never further).
+ * - **The host's allocations.** quickjs-emscripten allocates from JavaScript too (a cell's source, argument arrays;
+ *   this package, the bytes of strings it hands in) and writes to what it gets without checking for NULL. Those go
+ *   through the module's exported `_malloc`, which the cap wraps: while they are outstanding they are lent, not
+ *   counted against guest code (so a string of nearly `limitBytes` can still be handed in: its bytes, then QuickJS's
+ *   copy); together they may take the heap up to `limitBytes` past the guest's ceiling, never further; and a NULL
+ *   becomes a {@link SandboxMemoryError} thrown before anything is written. (Guest code can reuse the room they
+ *   leave, hence "twice".)
+ * - **A reserve** is kept back from guest code. After guest code has been refused memory, every cell gets it until
+ *   guest code has room again, so a REPL whose variables fill the heap can still run the cell that frees them; it is
+ *   taken back after each cell, if there is room. When not even a cell's source fits, the REPL restarts (see
+ *   `QuickJSRepl.exec`).
  */
 export class HeapCap {
-  private hostAllocations = 0;
-  /** While taking the reserve back: how far the heap may grow for it. */
-  private hostCeilingBytes = Number.POSITIVE_INFINITY;
-  private readonly guestCeilingBytes: number;
+  private readonly baseCeilingBytes: number;
+  private readonly hostCeilingBytes: number;
   private readonly reserveBytes: number;
+  /** Outstanding host allocations and their sizes. */
+  private readonly lent = new Map<number, number>();
+  private lentBytes = 0;
+  private hostAllocations = 0;
   private reservePtr = 0;
+  /** Guest code was refused memory and has not made room since. */
   private refused = false;
+  private refusedInCell = false;
+  /** Allocating as guest code would (see `guestHasRoom`). */
+  private probing = false;
 
   private constructor(
     memory: GrowableMemory,
@@ -55,26 +77,47 @@ export class HeapCap {
     const limitEndBytes = memory.buffer.byteLength + limitBytes;
     this.reserveBytes = Math.max(MIN_RESERVE_BYTES, Math.ceil(limitEndBytes * RESERVE_FRACTION));
     // The reserve lives in the heap too; with it, emscripten's 5% steps still let guest code reach `limitBytes`.
-    this.guestCeilingBytes = limitEndBytes + this.reserveBytes;
+    this.baseCeilingBytes = limitEndBytes + this.reserveBytes;
+    this.hostCeilingBytes = this.baseCeilingBytes + limitBytes;
     const grow = memory.grow.bind(memory);
     memory.grow = (pages: number) => {
       const afterBytes = memory.buffer.byteLength + pages * WASM_PAGE_BYTES;
-      const ceilingBytes = this.hostAllocations > 0 ? this.hostCeilingBytes : this.guestCeilingBytes;
+      const host = this.hostAllocations > 0 && !this.probing;
+      const ceilingBytes = host
+        ? this.hostCeilingBytes
+        : Math.min(this.hostCeilingBytes, this.baseCeilingBytes + this.lentBytes);
       if (afterBytes > ceilingBytes) {
-        if (this.hostAllocations === 0) this.refused = true;
+        if (!host && !this.probing) {
+          this.refused = true;
+          this.refusedInCell = true;
+        }
         // Caught by emscripten's heap resize, which then reports failure: malloc returns NULL.
         throw new RangeError("the sandbox's memory limit");
       }
       return grow(pages);
     };
     const malloc = module._malloc;
+    const free = module._free;
     module._malloc = (size: number) => {
       this.hostAllocations++;
+      let ptr: number;
       try {
-        return malloc(size);
+        ptr = malloc(size);
       } finally {
         this.hostAllocations--;
       }
+      if (ptr === 0) throw new SandboxMemoryError(size);
+      this.lent.set(ptr, size);
+      this.lentBytes += size;
+      return ptr;
+    };
+    module._free = (ptr: number) => {
+      const size = this.lent.get(ptr);
+      if (size !== undefined) {
+        this.lent.delete(ptr);
+        this.lentBytes -= size;
+      }
+      free(ptr);
     };
     this.takeReserve();
   }
@@ -96,25 +139,51 @@ export class HeapCap {
     return new HeapCap(memory as GrowableMemory, module as ModuleInternals, limitBytes);
   }
 
-  /** Before a cell: if guest code has been refused memory since the reserve was taken, the cell gets the reserve. */
+  /** Whether guest code has been refused memory during the current cell. */
+  get refusedDuringCell(): boolean {
+    return this.refusedInCell;
+  }
+
+  /** Before a cell: after a refusal, the cell gets the reserve. */
   beforeCell(): void {
+    this.refusedInCell = false;
     if (!this.refused || this.reservePtr === 0) return;
     this.module._free(this.reservePtr);
     this.reservePtr = 0;
   }
 
-  /** After a cell: takes the reserve back if it was given out and there is room for it. */
+  /**
+   * After a cell: takes the reserve back if it was given out and there is room for it; cells get it again until
+   * guest code has room of its own (a cell that only looked around has not made any).
+   */
   afterCell(): void {
     if (this.reservePtr === 0) this.takeReserve();
+    if (this.refused && this.reservePtr !== 0) this.refused = !this.guestHasRoom();
+  }
+
+  /** Whether guest code could allocate as much as the reserve, besides it. */
+  private guestHasRoom(): boolean {
+    this.probing = true;
+    try {
+      this.module._free(this.module._malloc(this.reserveBytes));
+      return true;
+    } catch (error) {
+      if (!(error instanceof SandboxMemoryError)) throw error;
+      return false;
+    } finally {
+      this.probing = false;
+    }
   }
 
   private takeReserve(): void {
-    this.hostCeilingBytes = this.guestCeilingBytes + this.reserveBytes;
     try {
       this.reservePtr = this.module._malloc(this.reserveBytes);
-    } finally {
-      this.hostCeilingBytes = Number.POSITIVE_INFINITY;
+    } catch (error) {
+      if (!(error instanceof SandboxMemoryError)) throw error;
+      return; // no room now: a later cell takes it
     }
-    if (this.reservePtr !== 0) this.refused = false;
+    // Part of the guest's ceiling already, not lent.
+    this.lent.delete(this.reservePtr);
+    this.lentBytes -= this.reserveBytes;
   }
 }

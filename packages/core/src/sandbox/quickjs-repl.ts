@@ -14,7 +14,7 @@ import {
 import type { TextSource } from "./context-store.js";
 import { GUEST_PRELUDE } from "./guest-prelude.js";
 import { GuestStrings } from "./guest-strings.js";
-import { HeapCap } from "./heap-cap.js";
+import { HeapCap, SandboxMemoryError } from "./heap-cap.js";
 import { OutputBuffer } from "./output-buffer.js";
 import {
   type CallResult,
@@ -257,7 +257,17 @@ export class QuickJSRepl {
     };
     this.cell = cell;
     this.heapCap?.beforeCell();
-    const result = this.guarded(() => this.vm.evalCode(source, `cell-${cellId}.js`, JS_EVAL_FLAG_ASYNC));
+    let result: ReturnType<QuickJSContext["evalCode"]>;
+    try {
+      result = this.guarded(() => this.vm.evalCode(source, `cell-${cellId}.js`, JS_EVAL_FLAG_ASYNC));
+    } catch (error) {
+      if (!(error instanceof SandboxMemoryError)) throw error;
+      // Not even the cell's source fits (what the REPL keeps fills the heap, and the reserve is gone): no cell can
+      // free it, so the sandbox is restarted (the worker reports this as a crash).
+      throw new RangeError(
+        `out of memory: the REPL's variables fill sandbox.memoryLimitBytes = ${this.init.memoryLimitBytes} and no cell can start`,
+      );
+    }
     if ((result.error ?? result.value).value === 0) {
       // quickjs-emscripten's glue got no memory for the value it hands back (see heap-cap.ts)
       this.finish(outOfMemory(undefined, this.init.memoryLimitBytes));
@@ -314,6 +324,17 @@ export class QuickJSRepl {
       }
     }
     this.drain();
+  }
+
+  /**
+   * Ends the running cell with an out-of-memory error if `error` is the sandbox having no memory left for what the
+   * host hands to QuickJS (thrown before any of it reached QuickJS, so the REPL is intact); false for any other
+   * error, which the worker treats as a crash.
+   */
+  recover(error: unknown): boolean {
+    if (!(error instanceof SandboxMemoryError)) return false;
+    this.finish(outOfMemory(error, this.init.memoryLimitBytes));
+    return true;
   }
 
   /** Stops the running cell (if it is `cellId`): the next interrupt check ends it. */
@@ -503,6 +524,8 @@ export class QuickJSRepl {
         message: `the cell used more than stepTimeoutMs = ${this.init.stepTimeoutMs} ms of CPU time and was stopped (is there an endless loop?)`,
       };
     }
+    if (error !== undefined && this.heapCap?.refusedDuringCell && isUnexplained(error))
+      error = outOfMemory(undefined, this.init.memoryLimitBytes); // QuickJS had no memory left for its error either
     if (error?.name === "InternalError")
       error = { ...error, message: explainOutOfMemory(error.message, this.init.memoryLimitBytes) };
     if (error) cell.output.writeLine(`${error.name}: ${error.message}`);
@@ -530,11 +553,16 @@ export class QuickJSRepl {
     if (cell.calls.size > 0) {
       const callIds = [...cell.calls];
       for (const id of callIds) this.pending.delete(id);
-      const ids = toHandle(this.vm, callIds);
-      const forgotten = this.vm.callFunction(this.forget, this.vm.undefined, ids);
-      ids.dispose();
-      if (forgotten.error) forgotten.error.dispose();
-      else forgotten.value.dispose();
+      try {
+        const ids = toHandle(this.vm, callIds);
+        const forgotten = this.vm.callFunction(this.forget, this.vm.undefined, ids);
+        ids.dispose();
+        if (forgotten.error) forgotten.error.dispose();
+        else forgotten.value.dispose();
+      } catch (error) {
+        // No memory to tell the guest: its resolvers stay until the VM is freed (they can never be called).
+        if (!(error instanceof SandboxMemoryError)) throw error;
+      }
       this.send({ type: "cancel-calls", callIds });
     }
   }
@@ -596,6 +624,12 @@ function explainOutOfMemory(message: string, limitBytes: number): string {
   const mb = Math.round(limitBytes / (1024 * 1024));
   const explained = `out of memory: the sandbox may hold sandbox.memoryLimitBytes = ${limitBytes} (${mb} MB); free large variables (x = null) or work on slices`;
   return [explained, ...rest].join("\n");
+}
+
+/** An error that says nothing: what QuickJS throws when it has no memory left to make its error. */
+function isUnexplained(error: SerializedError): boolean {
+  if (error.name === "Uncaught") return error.message === "null" || error.message === "";
+  return error.name === "InternalError" && (error.message === "" || error.message.startsWith("{"));
 }
 
 /** A string that could not be handed to QuickJS, as the cell's error. */

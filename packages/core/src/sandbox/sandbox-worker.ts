@@ -126,17 +126,19 @@ port.on("message", (message: HostMessage) => {
       try {
         repl.exec(message.cellId, message.source);
       } catch (error) {
-        fatal(message.sandboxId, message.cellId, error);
+        if (!repl.recover(error)) fatal(message.sandboxId, message.cellId, error);
       }
       return;
     }
-    case "call-results":
+    case "call-results": {
+      const repl = repls.get(message.sandboxId);
       try {
-        repls.get(message.sandboxId)?.resolveCalls(message.results);
+        repl?.resolveCalls(message.results);
       } catch (error) {
-        fatal(message.sandboxId, currentCell.get(message.sandboxId) ?? 0, error);
+        if (!repl?.recover(error)) fatal(message.sandboxId, currentCell.get(message.sandboxId) ?? 0, error);
       }
       return;
+    }
     case "cancel-cell":
       repls.get(message.sandboxId)?.cancelCell(message.cellId);
       return;
