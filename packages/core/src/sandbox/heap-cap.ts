@@ -2,10 +2,7 @@ import type { QuickJSContext } from "quickjs-emscripten-core";
 
 /** The size of a WebAssembly memory page. */
 const WASM_PAGE_BYTES = 65_536;
-/**
- * Kept back from guest code, for the cells after an out-of-memory error: enough to run a cell that frees variables.
- * At least emscripten's smallest step (it grows the heap by 5% or more), so the reserve can be taken back by growing.
- */
+/** Room past the limit for the cells after an out-of-memory error: enough to run a cell that frees variables. */
 const MIN_RESERVE_BYTES = 2 * 1024 * 1024;
 const RESERVE_FRACTION = 0.06;
 
@@ -34,7 +31,8 @@ export class SandboxMemoryError extends RangeError {
 
 /**
  * Caps the memory of one QuickJS module. Guest code may grow its WASM heap by about `limitBytes` beyond what it had
- * when the cap was installed; the whole heap never grows past twice that (plus a reserve).
+ * when the cap was installed (emscripten grows it in steps of 5% or more, so a little less); the whole heap never
+ * grows past twice that (plus a reserve).
  *
  * QuickJS's own limit (`runtime.setMemoryLimit`) refuses single allocations larger than the limit but does not add
  * them up under emscripten, where `malloc_usable_size` is 0 (justjake/quickjs-emscripten#271): a cell could keep 200
@@ -49,10 +47,10 @@ export class SandboxMemoryError extends RangeError {
  *   copy); together they may take the heap up to `limitBytes` past the guest's ceiling, never further; and a NULL
  *   becomes a {@link SandboxMemoryError} thrown before anything is written. (Guest code can reuse the room they
  *   leave, hence "twice".)
- * - **A reserve** is kept back from guest code. After guest code has been refused memory, every cell gets it until
- *   guest code has room again, so a REPL whose variables fill the heap can still run the cell that frees them; it is
- *   taken back after each cell, if there is room. When not even a cell's source fits, the REPL restarts (see
- *   `QuickJSRepl.exec`).
+ * - **A reserve.** After guest code has been refused memory, the cells that follow may grow the heap a little
+ *   further, until guest code has room of its own again, so a REPL whose variables fill the heap can still run the
+ *   cell that frees them. When not even a cell's source fits, the REPL restarts (see `QuickJSRepl.exec`). (Nothing
+ *   is allocated for it up front: growing a fresh sandbox's memory costs a V8 GC.)
  */
 export class HeapCap {
   private readonly baseCeilingBytes: number;
@@ -62,8 +60,7 @@ export class HeapCap {
   private readonly lent = new Map<number, number>();
   private lentBytes = 0;
   private hostAllocations = 0;
-  private reservePtr = 0;
-  /** Guest code was refused memory and has not made room since. */
+  /** Guest code was refused memory and has not made room since: cells may use the reserve. */
   private refused = false;
   private refusedInCell = false;
   /** Allocating as guest code would (see `guestHasRoom`). */
@@ -76,21 +73,18 @@ export class HeapCap {
   ) {
     const limitEndBytes = memory.buffer.byteLength + limitBytes;
     this.reserveBytes = Math.max(MIN_RESERVE_BYTES, Math.ceil(limitEndBytes * RESERVE_FRACTION));
-    // The reserve lives in the heap too; with it, emscripten's 5% steps still let guest code reach `limitBytes`.
-    this.baseCeilingBytes = limitEndBytes + this.reserveBytes;
-    this.hostCeilingBytes = this.baseCeilingBytes + limitBytes;
+    // Emscripten grows the heap in steps of 5% or more: guest code reaches at least 95% of this.
+    this.baseCeilingBytes = limitEndBytes;
+    this.hostCeilingBytes = this.baseCeilingBytes + this.reserveBytes + limitBytes;
     const grow = memory.grow.bind(memory);
     memory.grow = (pages: number) => {
       const afterBytes = memory.buffer.byteLength + pages * WASM_PAGE_BYTES;
       const host = this.hostAllocations > 0 && !this.probing;
-      const ceilingBytes = host
-        ? this.hostCeilingBytes
-        : Math.min(this.hostCeilingBytes, this.baseCeilingBytes + this.lentBytes);
+      const guestBytes =
+        this.baseCeilingBytes + this.lentBytes + (this.refused && !this.probing ? this.reserveBytes : 0);
+      const ceilingBytes = host ? this.hostCeilingBytes : Math.min(this.hostCeilingBytes, guestBytes);
       if (afterBytes > ceilingBytes) {
-        if (!host && !this.probing) {
-          this.refused = true;
-          this.refusedInCell = true;
-        }
+        if (!host && !this.probing) this.refusedInCell = true;
         // Caught by emscripten's heap resize, which then reports failure: malloc returns NULL.
         throw new RangeError("the sandbox's memory limit");
       }
@@ -119,7 +113,6 @@ export class HeapCap {
       }
       free(ptr);
     };
-    this.takeReserve();
   }
 
   /**
@@ -144,24 +137,21 @@ export class HeapCap {
     return this.refusedInCell;
   }
 
-  /** Before a cell: after a refusal, the cell gets the reserve. */
+  /** Before a cell. */
   beforeCell(): void {
     this.refusedInCell = false;
-    if (!this.refused || this.reservePtr === 0) return;
-    this.module._free(this.reservePtr);
-    this.reservePtr = 0;
   }
 
   /**
-   * After a cell: takes the reserve back if it was given out and there is room for it; cells get it again until
-   * guest code has room of its own (a cell that only looked around has not made any).
+   * After a cell: after a refusal, the cells that follow may use the reserve, until guest code has room of its own
+   * again (a cell that only looked around has not made any).
    */
   afterCell(): void {
-    if (this.reservePtr === 0) this.takeReserve();
-    if (this.refused && this.reservePtr !== 0) this.refused = !this.guestHasRoom();
+    if (this.refusedInCell) this.refused = true;
+    else if (this.refused) this.refused = !this.guestHasRoom();
   }
 
-  /** Whether guest code could allocate as much as the reserve, besides it. */
+  /** Whether guest code could allocate as much as the reserve without it. */
   private guestHasRoom(): boolean {
     this.probing = true;
     try {
@@ -173,17 +163,5 @@ export class HeapCap {
     } finally {
       this.probing = false;
     }
-  }
-
-  private takeReserve(): void {
-    try {
-      this.reservePtr = this.module._malloc(this.reserveBytes);
-    } catch (error) {
-      if (!(error instanceof SandboxMemoryError)) throw error;
-      return; // no room now: a later cell takes it
-    }
-    // Part of the guest's ceiling already, not lent.
-    this.lent.delete(this.reservePtr);
-    this.lentBytes -= this.reserveBytes;
   }
 }
