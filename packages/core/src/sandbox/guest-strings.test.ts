@@ -1,18 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type PreparedVM, prepareVM } from "./quickjs-repl.js";
+import { disposePreparedVM, type PreparedVM, prepareVM } from "./quickjs-repl.js";
 
 describe("GuestStrings", () => {
   let prepared: PreparedVM;
   beforeAll(async () => {
     prepared = await prepareVM(false);
   });
-  afterAll(() => {
-    prepared.strings.dispose();
-    for (const handle of [prepared.setUp, prepared.format, prepared.takeCalls, prepared.settleAll, prepared.forget])
-      handle.dispose();
-    prepared.vm.dispose();
-    prepared.runtime.dispose();
-  });
+  afterAll(() => disposePreparedVM(prepared));
 
   const roundTrip = (text: string) => {
     const handle = prepared.strings.newString(text);

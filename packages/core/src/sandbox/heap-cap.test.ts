@@ -3,7 +3,7 @@ import { createRLM } from "../engine/create-rlm.js";
 import { codeReply, createScriptedModel } from "../test/index.js";
 import type { CellTrace } from "../trajectory/trajectory-types.js";
 import { HeapCap, SandboxMemoryError } from "./heap-cap.js";
-import { type PreparedVM, prepareVM } from "./quickjs-repl.js";
+import { disposePreparedVM, type PreparedVM, prepareVM } from "./quickjs-repl.js";
 
 const MB = 1024 * 1024;
 const LIMIT_BYTES = 32 * MB;
@@ -27,13 +27,7 @@ describe("HeapCap", () => {
     expect(installed).toBeDefined();
     cap = installed as HeapCap;
   });
-  afterEach(() => {
-    prepared.strings.dispose();
-    for (const handle of [prepared.setUp, prepared.format, prepared.takeCalls, prepared.settleAll, prepared.forget])
-      handle.dispose();
-    prepared.vm.dispose();
-    prepared.runtime.dispose();
-  });
+  afterEach(() => disposePreparedVM(prepared));
 
   const run = (code: string): string => {
     const result = prepared.vm.evalCode(code);

@@ -164,6 +164,15 @@ export async function prepareVM(debug: boolean): Promise<PreparedVM> {
   return prepared;
 }
 
+/** Frees a prepared VM that no REPL took (a REPL frees its own with `dispose`). */
+export function disposePreparedVM(prepared: PreparedVM): void {
+  for (const handle of [prepared.setUp, prepared.format, prepared.takeCalls, prepared.settleAll, prepared.forget])
+    if (handle.alive) handle.dispose();
+  prepared.strings.dispose();
+  prepared.vm.dispose();
+  prepared.runtime.dispose();
+}
+
 /**
  * One QuickJS REPL, living inside the sandbox worker: a fresh WASM module, a runtime with memory, stack and CPU
  * limits, the guest API, and the run's context. Runs cells one at a time; host calls made by a cell are posted to
@@ -226,11 +235,7 @@ export class QuickJSRepl {
       prepared.setUp.dispose();
       vm.unwrapResult(setUp).dispose();
     } catch (error) {
-      for (const handle of [prepared.setUp, prepared.format, prepared.takeCalls, prepared.settleAll, prepared.forget])
-        if (handle.alive) handle.dispose();
-      prepared.strings.dispose();
-      vm.dispose();
-      runtime.dispose();
+      disposePreparedVM(prepared);
       throw error;
     }
     const { format, takeCalls, settleAll, forget, strings } = prepared;
