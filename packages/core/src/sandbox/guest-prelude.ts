@@ -83,18 +83,22 @@ export const GUEST_PRELUDE = String.raw`(function (host) {
     const at = hostStash(a, a.length);
     return at >= 0 ? '{"$rlmStash":' + at + "}" : JSONstringify(a);
   }
-  // The common call, one short prompt (a fan-out's llm_query): the same checks and queue entry as hostCall's.
-  function hostCallShort(kind, prompt) {
-    const size = prompt.length + 2;
-    if (queuedChars + size > maxQueuedChars) return hostCall(kind, "", [prompt]); // (it throws, saying why)
-    const encoded = JSONstringify(prompt);
+  // Queues a call whose arguments are encoded (size: what they hold, checked) and returns its promise.
+  function enqueue(kind, name, encoded, size) {
     queuedChars += size;
     const id = nextCallId++;
-    outgoing += (queued > 0 ? ',[' : "[") + id + ',"' + kind + '","",[' + encoded + "]]";
+    // kind and name need no escaping: kinds are the API's own words, tool names are checked identifiers.
+    outgoing += (queued > 0 ? ',[' : "[") + id + ',"' + kind + '","' + name + '",[' + encoded + "]]";
     if (queued++ === 0) hostCallsQueued();
     return new PromiseC(function (resolve, reject) {
       waiting[id] = [resolve, reject];
     });
+  }
+  // The common call, one short prompt (a fan-out's llm_query): hostCall's checks, without its loops.
+  function hostCallShort(kind, prompt) {
+    const size = prompt.length + 2;
+    if (queuedChars + size > maxQueuedChars) return hostCall(kind, "", [prompt]); // (it throws, saying why)
+    return enqueue(kind, "", JSONstringify(prompt), size);
   }
   function hostCall(kind, name, args) {
     // What the call would hold, checked before anything is handed over (a refused call leaves no trace). A piece of
@@ -118,15 +122,7 @@ export const GUEST_PRELUDE = String.raw`(function (host) {
     for (let i = 0; i < args.length; i++) parts[i] = stashable(args[i]) ? null : encodeArg(args[i]);
     let encoded = "";
     for (let i = 0; i < args.length; i++) encoded += (i > 0 ? "," : "") + (parts[i] === null ? stashArg(args[i]) : parts[i]);
-    queuedChars += size;
-    const id = nextCallId++;
-    // kind and name need no escaping: kinds are the API's own words, tool names are checked identifiers.
-    outgoing += (queued > 0 ? ',[' : "[") + id + ',"' + kind + '","' + name + '",[' + encoded + "]]";
-    queued++;
-    if (queued === 1) hostCallsQueued();
-    return new PromiseC(function (resolve, reject) {
-      waiting[id] = [resolve, reject];
-    });
+    return enqueue(kind, name, encoded, size);
   }
   function takeCalls() {
     const taken = outgoing; // the queue is reset first: making its string may fail

@@ -1,4 +1,5 @@
 import type { QuickJSContext, QuickJSHandle } from "quickjs-emscripten-core";
+import { SandboxMemoryError } from "./heap-cap.js";
 
 /**
  * The parts of a quickjs-emscripten 0.32 context the fast path uses. They are not public API, so they are checked
@@ -158,9 +159,8 @@ function internalsOf(vm: QuickJSContext): ContextInternals | undefined {
   return ok ? (v as ContextInternals) : undefined;
 }
 
-function outOfMemory(chars: number | undefined): RangeError {
-  const what = chars === undefined ? "a string" : `a string of ${chars} characters`;
-  return new RangeError(`out of memory: the sandbox has no room for ${what}`);
+function outOfMemory(chars: number | undefined): SandboxMemoryError {
+  return new SandboxMemoryError(chars === undefined ? "a string" : `a string of ${chars} characters`);
 }
 
 /** `String.prototype.isWellFormed` (Node 20+; not in this project's ES2023 `lib`). */

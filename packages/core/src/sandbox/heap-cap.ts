@@ -23,8 +23,9 @@ interface GrowableMemory {
  * for something it hands to QuickJS: the cell ends with an out-of-memory error and the REPL stays usable.
  */
 export class SandboxMemoryError extends RangeError {
-  constructor(bytes: number) {
-    super(`out of memory: the sandbox has no room for ${bytes} more bytes`);
+  /** @param what what did not fit, e.g. "123 more bytes" */
+  constructor(what: string) {
+    super(`out of memory: the sandbox has no room for ${what}`);
     this.name = "SandboxMemoryError";
   }
 }
@@ -100,7 +101,7 @@ export class HeapCap {
       } finally {
         this.hostAllocations--;
       }
-      if (ptr === 0) throw new SandboxMemoryError(size);
+      if (ptr === 0) throw new SandboxMemoryError(`${size} more bytes`);
       this.lent.set(ptr, size);
       this.lentBytes += size;
       return ptr;

@@ -311,12 +311,8 @@ export class QuickJSRepl {
     }
     if (entries.length > 0) {
       const settled = this.guarded(() => {
-        let json: QuickJSHandle;
-        try {
-          json = this.strings.newString(JSON.stringify(entries));
-        } catch (error) {
-          return outOfMemory(error, this.init.memoryLimitBytes);
-        }
+        // (No room for the answers: a SandboxMemoryError, which `recover` turns into the cell's error.)
+        const json = this.strings.newString(JSON.stringify(entries));
         const outcome = this.vm.callFunction(this.settleAll, this.vm.undefined, json);
         json.dispose();
         if (outcome.error) return outcome.error;
@@ -324,7 +320,7 @@ export class QuickJSRepl {
         return undefined;
       });
       if (settled) {
-        this.finish("name" in settled ? settled : this.takeError(settled));
+        this.finish(this.takeError(settled));
         return;
       }
     }
@@ -462,8 +458,6 @@ export class QuickJSRepl {
       return fn();
     } finally {
       if (this.cell) this.cell.cpuMs += performance.now() - this.sliceStartMs;
-      // Refused memory past the reserve: QuickJS's glue may have got NULL for what the slice returns. The cell ends
-      // (callers check that it has); the REPL's variables are intact, and freeing some makes room again.
       if (this.callsQueued) this.sendQueuedCalls();
       else this.stashed = []; // strings of a call that failed after all (none is queued)
     }
