@@ -1,13 +1,16 @@
 import { MIN_TEXT_CHUNK_CHARS } from "../limits.js";
-import type { ContextPath, TextAccessDelta } from "./protocol.js";
+import type { ContextPath, TextAccessDelta, Utf8Result } from "./protocol.js";
 import { runWithTimeLimit, TimeLimitError } from "./run-with-time-limit.js";
 
 /** Where a sandbox's `Text` methods run: a `ContextStore` in the same thread, or one across a channel. */
 export interface TextSource {
   /** JSON of the context with host-backed strings replaced by `{ "$rlmText": id, "length": n }`. */
   readonly skeletonJSON: string;
-  /** Runs one `Text` method. `timeLimitMs` bounds regex operations. Throws guest-visible errors. */
-  op(id: number, op: string, args: unknown[], timeLimitMs: number): TextOpResult;
+  /**
+   * Runs one `Text` method. `timeLimitMs` bounds regex operations. Throws guest-visible errors. A long string may come
+   * as UTF-8 from another thread.
+   */
+  op(id: number, op: string, args: unknown[], timeLimitMs: number): TextOpResult | Utf8Result;
   /** Reads since the last call, and resets the count. */
   takeAccess(): TextAccessDelta[];
   /**

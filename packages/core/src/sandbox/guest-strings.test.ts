@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { encodeForGuest } from "./guest-strings.js";
 import { disposePreparedVM, type PreparedVM, prepareVM } from "./quickjs-repl.js";
 
 describe("GuestStrings", () => {
@@ -8,8 +9,10 @@ describe("GuestStrings", () => {
   });
   afterAll(() => disposePreparedVM(prepared));
 
-  const roundTrip = (text: string) => {
-    const handle = prepared.strings.newString(text);
+  const roundTrip = (text: string, via: "string" | "utf8" = "string") => {
+    const utf8 = via === "utf8" ? encodeForGuest(text) : undefined;
+    if (via === "utf8" && utf8 === undefined) throw new Error("not encodable");
+    const handle = utf8 ? prepared.strings.newStringFromUtf8(utf8) : prepared.strings.newString(text);
     try {
       // Length and content as the guest sees them (JSON keeps NULs and lone surrogates visible).
       const json = prepared.vm.unwrapResult(prepared.vm.evalCode("(s) => JSON.stringify([s.length, s])"));
@@ -49,5 +52,20 @@ describe("GuestStrings", () => {
     ["a lone surrogate in a long text", `${"z".repeat(1_000)}\uD800${"z".repeat(1_000)}`],
   ])("a string arrives whole: %s", (_, text) => {
     expect(roundTrip(text)).toEqual([text.length, text]);
+  });
+
+  it.each([
+    ["long ASCII", "lorem ipsum ".repeat(10_000)],
+    ["long non-Latin1, astral characters too", "Ünïcödé 😀 ".repeat(5_000)],
+    ["a real U+FFFD", "\uFFFD".repeat(3)],
+  ])("a string encoded in another thread arrives whole: %s", (_, text) => {
+    expect(roundTrip(text, "utf8")).toEqual([text.length, text]);
+  });
+
+  it.each([
+    ["a NUL", "x\u0000y".repeat(50_000)],
+    ["a lone surrogate", `${"z".repeat(1_000)}\uD800${"z".repeat(1_000)}`],
+  ])("a string with %s is not encoded for the guest (it must cross as a string)", (_, text) => {
+    expect(encodeForGuest(text)).toBeUndefined();
   });
 });

@@ -54,29 +54,19 @@ export class GuestStrings {
 
   newString(text: string): QuickJSHandle {
     if (text.includes("\0")) return this.viaJSON(text);
-    const internals = this.internals;
-    if (internals === undefined || text.length < FAST_MIN_CHARS || !isWellFormed(text)) return this.vm.newString(text);
-    const { ctx, ffi, memory, module } = internals;
+    if (this.internals === undefined || text.length < FAST_MIN_CHARS || !isWellFormed(text))
+      return this.vm.newString(text);
     const bytes = Buffer.byteLength(text, "utf8");
-    const ptr = module._malloc(bytes + 1);
-    if (ptr === 0) throw outOfMemory(text.length);
-    let value: number;
-    try {
-      const heap = module.HEAPU8; // read after malloc: growing the memory replaces the view
+    return this.fromCString(bytes + 1, text.length, (heap, ptr) => {
       const { written } = encoder.encodeInto(text, heap.subarray(ptr, ptr + bytes));
       heap[ptr + written] = 0;
-      value = ffi.QTS_NewString(ctx.value, ptr);
-    } finally {
-      module._free(ptr);
-    }
-    // QuickJS had no memory for the string (see heap-cap.ts): the value is its pending exception.
-    const exception = value === 0 ? 0 : ffi.QTS_ResolveException(ctx.value, value);
-    if (value === 0 || exception !== 0) {
-      if (exception !== 0) ffi.QTS_FreeValuePointer(ctx.value, exception);
-      if (value !== 0) ffi.QTS_FreeValuePointer(ctx.value, value);
-      throw outOfMemory(text.length);
-    }
-    return memory.heapValueHandle(value);
+    });
+  }
+
+  /** A guest string from {@link encodeForGuest}'s bytes (made in another thread): one copy into the WASM heap. */
+  newStringFromUtf8(utf8: Uint8Array): QuickJSHandle {
+    if (this.internals === undefined) return this.vm.newString(decoder.decode(utf8.subarray(0, utf8.length - 1)));
+    return this.fromCString(utf8.length, undefined, (heap, ptr) => heap.set(utf8, ptr));
   }
 
   /**
@@ -133,6 +123,32 @@ export class GuestStrings {
     if (this.stringifyJSON.alive) this.stringifyJSON.dispose();
   }
 
+  /** Makes a guest string from the C string `write` puts into a fresh `size`-byte block of the WASM heap. */
+  private fromCString(
+    size: number,
+    chars: number | undefined,
+    write: (heap: Uint8Array, ptr: number) => void,
+  ): QuickJSHandle {
+    const { ctx, ffi, memory, module } = this.internals as ContextInternals;
+    const ptr = module._malloc(size);
+    if (ptr === 0) throw outOfMemory(chars);
+    let value: number;
+    try {
+      write(module.HEAPU8, ptr); // read after malloc: growing the memory replaces the view
+      value = ffi.QTS_NewString(ctx.value, ptr);
+    } finally {
+      module._free(ptr);
+    }
+    // QuickJS had no memory for the string (see heap-cap.ts): the value is its pending exception.
+    const exception = value === 0 ? 0 : ffi.QTS_ResolveException(ctx.value, value);
+    if (value === 0 || exception !== 0) {
+      if (exception !== 0) ffi.QTS_FreeValuePointer(ctx.value, exception);
+      if (value !== 0) ffi.QTS_FreeValuePointer(ctx.value, value);
+      throw outOfMemory(chars);
+    }
+    return memory.heapValueHandle(value);
+  }
+
   private viaJSON(text: string): QuickJSHandle {
     const json = this.newString(JSON.stringify(text));
     try {
@@ -141,6 +157,19 @@ export class GuestStrings {
       json.dispose();
     }
   }
+}
+
+/**
+ * A long string as UTF-8 for {@link GuestStrings.newStringFromUtf8}: NUL-terminated, in a buffer of its own, so it
+ * can be transferred to a worker instead of copied (a string crossing threads is copied twice, and the copy the
+ * worker makes is a V8 string it then encodes again). `undefined` for a string that must cross as a string: one with
+ * a NUL (the C string would end there) or a lone surrogate (UTF-8 cannot carry it).
+ */
+export function encodeForGuest(text: string): Uint8Array<ArrayBuffer> | undefined {
+  if (text.includes("\0") || !isWellFormed(text)) return undefined;
+  const utf8 = new Uint8Array(Buffer.byteLength(text, "utf8") + 1);
+  encoder.encodeInto(text, utf8);
+  return utf8;
 }
 
 function internalsOf(vm: QuickJSContext): ContextInternals | undefined {

@@ -64,8 +64,17 @@ export interface TextOpRequest {
 /** The states of a worker's text-channel flag (a fresh shared buffer reads `idle`). */
 export const TEXT_SIGNAL = { idle: 0, waiting: 1, replied: 2, noReply: 3 } as const;
 
+/**
+ * A long string result as UTF-8 (`encodeForGuest`): its buffer is transferred to the worker, which copies it into
+ * QuickJS once, instead of a string copied on its way there and encoded again.
+ */
+export interface Utf8Result {
+  utf8: Uint8Array;
+}
+
 export type TextOpReply =
   | { ok: true; value: string | number | boolean | undefined }
+  | ({ ok: true } & Utf8Result)
   | { ok: false; error: SerializedError };
 
 /**

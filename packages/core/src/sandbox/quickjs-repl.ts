@@ -141,7 +141,9 @@ export async function prepareVM(debug: boolean): Promise<PreparedVM> {
       binding.repl?.cpuLeftMs() ?? binding.stepTimeoutMs,
     );
     // A long result (a slice, the whole text) is the common case worth the native path.
-    return typeof result === "string" ? strings.newString(result) : toHandle(vm, result);
+    if (typeof result === "string") return strings.newString(result);
+    if (typeof result === "object") return strings.newStringFromUtf8(result.utf8);
+    return toHandle(vm, result);
   }).consume((fn) => vm.setProp(host, "text", fn));
 
   const prelude = vm.unwrapResult(vm.evalCode(GUEST_PRELUDE, "rlm-prelude.js"));

@@ -1,7 +1,13 @@
 import { type MessagePort, receiveMessageOnPort } from "node:worker_threads";
 import { epochMs } from "../events/epoch-ms.js";
 import type { TextOpResult, TextSource } from "./context-store.js";
-import { TEXT_SIGNAL, type TextAccessDelta, type TextOpReply, type TextOpRequest } from "./protocol.js";
+import {
+  TEXT_SIGNAL,
+  type TextAccessDelta,
+  type TextOpReply,
+  type TextOpRequest,
+  type Utf8Result,
+} from "./protocol.js";
 
 const SPIN_MS = 0.05;
 
@@ -42,11 +48,11 @@ export class RemoteTexts implements TextSource {
     private readonly channel: TextChannel,
   ) {}
 
-  op(id: number, op: string, args: unknown[], timeLimitMs: number): TextOpResult {
+  op(id: number, op: string, args: unknown[], timeLimitMs: number): TextOpResult | Utf8Result {
     // An absolute deadline, so time spent waiting for the host (busy with other sandboxes) is not granted twice.
     const deadline = epochMs() + timeLimitMs;
     const reply = this.channel.request({ sandboxId: this.sandboxId, id, op, args, deadline });
-    if (reply.ok) return reply.value;
+    if (reply.ok) return "utf8" in reply ? reply : reply.value;
     const error = new Error(reply.error.message);
     error.name = reply.error.name;
     throw error;

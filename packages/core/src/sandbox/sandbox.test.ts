@@ -153,6 +153,33 @@ describe("Sandbox (QuickJS debug build: no leaked handles)", () => {
     }
   });
 
+  it("long strings from the host arrive exactly, whatever their characters", async () => {
+    // From 64K characters an answer crosses as UTF-8 in a transferred buffer; a lone surrogate, which UTF-8 cannot
+    // carry, makes it cross as a string.
+    const text = `${"Ünïcödé 😀 line\n".repeat(7_000)}\uD800${"plain ascii\n".repeat(9_000)}`;
+    const lone = text.indexOf("\uD800");
+    const hash = (s: string) => {
+      let x = 0;
+      for (let i = 0; i < s.length; i++) x = (Math.imul(x, 31) + s.charCodeAt(i)) | 0;
+      return [s.length, x];
+    };
+    const sandbox = await Sandbox.create(options({ context: text }));
+    try {
+      const cell = await sandbox.execute(
+        `const hash = ${hash.toString()}\nJSON.stringify([hash(context.slice(0, ${lone})), hash(context.slice(0)), hash(context.slice(${lone + 1})), context.lines().length])`,
+      );
+      expect(cell.error).toBeUndefined();
+      expect(JSON.parse(cell.output.trim())).toEqual([
+        hash(text.slice(0, lone)),
+        hash(text),
+        hash(text.slice(lone + 1)),
+        text.split("\n").length,
+      ]);
+    } finally {
+      await sandbox.dispose();
+    }
+  });
+
   it("chunks asked for again are the same pieces, and all pieces together are capped", async () => {
     const text = "0123456789".repeat(50_000); // 500,000 characters: 500 chunks of 1,000
     // 1 MiB of sandbox memory: at most 16,384 items in an array result, and as many pieces in all.

@@ -2,6 +2,7 @@ import { availableParallelism } from "node:os";
 import { MessageChannel, type MessagePort, Worker } from "node:worker_threads";
 import { RLMSandboxError } from "../errors/sandbox-error.js";
 import { POOL_WORKER_HEAP_MB, SANDBOX_WORKER_STACK_MB } from "../limits.js";
+import { encodeForGuest } from "./guest-strings.js";
 import { awakeSlot, LoopWarmer } from "./loop-warmer.js";
 import {
   type HostMessage,
@@ -12,6 +13,14 @@ import {
   type TextOpRequest,
   type WorkerMessage,
 } from "./protocol.js";
+
+/**
+ * From this many characters a string answer to a `Text` method goes to the worker as UTF-8 in a transferred buffer.
+ * A string posted to another thread is copied twice (out of this heap, into the worker's), and the worker then encodes
+ * it for QuickJS: for the 45 MB context, ~36 ms of copies (and more when the worker's heap must make room) and ~25 ms
+ * of encoding, against ~25 ms of encoding here.
+ */
+const UTF8_REPLY_MIN_CHARS = 64 * 1024;
 
 /** A sandbox as the pool sees it: where its messages go, and what to do when its worker dies. */
 export interface PoolClient {
@@ -93,7 +102,12 @@ export class PooledWorker {
     }
     let state: number = TEXT_SIGNAL.replied;
     try {
-      this.textPort.postMessage(reply);
+      const utf8 =
+        reply.ok && "value" in reply && typeof reply.value === "string" && reply.value.length >= UTF8_REPLY_MIN_CHARS
+          ? encodeForGuest(reply.value)
+          : undefined;
+      if (utf8 === undefined) this.textPort.postMessage(reply);
+      else this.textPort.postMessage({ ok: true, utf8 } satisfies TextOpReply, [utf8.buffer]);
     } catch (error) {
       try {
         this.textPort.postMessage({ ok: false, error: serializeError(error) } satisfies TextOpReply);
