@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { encodeForGuest } from "./guest-strings.js";
+import { encodeForGuest, GuestStrings } from "./guest-strings.js";
 import { disposePreparedVM, type PreparedVM, prepareVM } from "./quickjs-repl.js";
 
 describe("GuestStrings", () => {
@@ -34,6 +34,7 @@ describe("GuestStrings", () => {
     ["plain", "'plain text'", "plain text"],
     ["with NULs", "'a\\u0000b'.repeat(3)", "a\u0000b".repeat(3)],
     ["with a lone surrogate", "'x\\uD800y'", "x\uD800y"],
+    ["with a leading byte-order mark", "'\\uFEFF' + 'b'.repeat(300)", `\uFEFF${"b".repeat(300)}`],
   ])("a guest string is read exactly: %s", (_, code, expected) => {
     const handle = prepared.vm.unwrapResult(prepared.vm.evalCode(code));
     try {
@@ -50,6 +51,7 @@ describe("GuestStrings", () => {
     ["a NUL, short", "a\u0000b"],
     ["NULs in a long text", "x\u0000y".repeat(50_000)],
     ["a lone surrogate in a long text", `${"z".repeat(1_000)}\uD800${"z".repeat(1_000)}`],
+    ["a leading byte-order mark", `\uFEFF${"text ".repeat(1_000)}`],
   ])("a string arrives whole: %s", (_, text) => {
     expect(roundTrip(text)).toEqual([text.length, text]);
   });
@@ -58,8 +60,27 @@ describe("GuestStrings", () => {
     ["long ASCII", "lorem ipsum ".repeat(10_000)],
     ["long non-Latin1, astral characters too", "Ünïcödé 😀 ".repeat(5_000)],
     ["a real U+FFFD", "\uFFFD".repeat(3)],
+    ["a leading byte-order mark", `\uFEFF${"a".repeat(70_000)}`],
   ])("a string encoded in another thread arrives whole: %s", (_, text) => {
     expect(roundTrip(text, "utf8")).toEqual([text.length, text]);
+  });
+
+  it("without quickjs-emscripten's internals, the public API gives the same strings", () => {
+    const { vm } = prepared;
+    const bare = Object.create(vm, { module: { value: undefined } }) as typeof vm;
+    const parse = vm.unwrapResult(vm.evalCode("JSON.parse"));
+    const stringify = vm.unwrapResult(vm.evalCode("JSON.stringify"));
+    const strings = new GuestStrings(bare, parse, stringify);
+    try {
+      expect(strings.native).toBe(false);
+      for (const text of [`\uFEFF${"a".repeat(70_000)}`, "Ünïcödé 😀 ".repeat(5_000)]) {
+        const handle = strings.newStringFromUtf8(encodeForGuest(text) as Uint8Array);
+        expect(strings.getExactString(handle)).toBe(text);
+        handle.dispose();
+      }
+    } finally {
+      strings.dispose();
+    }
   });
 
   it.each([

@@ -21,7 +21,8 @@ interface ContextInternals {
 /** Below this many characters the public `newString` is as fast. */
 const FAST_MIN_CHARS = 256;
 const encoder = new TextEncoder();
-const decoder = new TextDecoder();
+// `ignoreBOM`: a string that starts with U+FEFF keeps it (by default the decoder drops it).
+const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
 
 /**
  * Moves strings between this thread and QuickJS.
@@ -54,10 +55,10 @@ export class GuestStrings {
 
   newString(text: string): QuickJSHandle {
     if (text.includes("\0")) return this.viaJSON(text);
-    if (this.internals === undefined || text.length < FAST_MIN_CHARS || !isWellFormed(text))
-      return this.vm.newString(text);
+    const internals = this.internals;
+    if (internals === undefined || text.length < FAST_MIN_CHARS || !isWellFormed(text)) return this.vm.newString(text);
     const bytes = Buffer.byteLength(text, "utf8");
-    return this.fromCString(bytes + 1, text.length, (heap, ptr) => {
+    return fromCString(internals, bytes + 1, `a string of ${text.length} characters`, (heap, ptr) => {
       const { written } = encoder.encodeInto(text, heap.subarray(ptr, ptr + bytes));
       heap[ptr + written] = 0;
     });
@@ -65,8 +66,13 @@ export class GuestStrings {
 
   /** A guest string from {@link encodeForGuest}'s bytes (made in another thread): one copy into the WASM heap. */
   newStringFromUtf8(utf8: Uint8Array): QuickJSHandle {
-    if (this.internals === undefined) return this.vm.newString(decoder.decode(utf8.subarray(0, utf8.length - 1)));
-    return this.fromCString(utf8.length, undefined, (heap, ptr) => heap.set(utf8, ptr));
+    if (utf8.length === 0 || utf8[utf8.length - 1] !== 0)
+      throw new TypeError("newStringFromUtf8: the bytes must end in a NUL");
+    const internals = this.internals;
+    if (internals === undefined) return this.vm.newString(decoder.decode(utf8.subarray(0, utf8.length - 1)));
+    return fromCString(internals, utf8.length, `a string of ${utf8.length - 1} UTF-8 bytes`, (heap, ptr) =>
+      heap.set(utf8, ptr),
+    );
   }
 
   /**
@@ -79,7 +85,7 @@ export class GuestStrings {
     if (internals === undefined) return this.vm.getString(handle);
     const { ctx, ffi, module } = internals;
     const ptr = ffi.QTS_GetString(ctx.value, handle.value as number);
-    if (ptr === 0) throw outOfMemory(undefined); // QuickJS had no memory for the C copy
+    if (ptr === 0) throw new SandboxMemoryError("a string"); // QuickJS had no memory for the C copy
     try {
       const heap = module.HEAPU8;
       const end = heap.indexOf(0, ptr);
@@ -123,32 +129,6 @@ export class GuestStrings {
     if (this.stringifyJSON.alive) this.stringifyJSON.dispose();
   }
 
-  /** Makes a guest string from the C string `write` puts into a fresh `size`-byte block of the WASM heap. */
-  private fromCString(
-    size: number,
-    chars: number | undefined,
-    write: (heap: Uint8Array, ptr: number) => void,
-  ): QuickJSHandle {
-    const { ctx, ffi, memory, module } = this.internals as ContextInternals;
-    const ptr = module._malloc(size);
-    if (ptr === 0) throw outOfMemory(chars);
-    let value: number;
-    try {
-      write(module.HEAPU8, ptr); // read after malloc: growing the memory replaces the view
-      value = ffi.QTS_NewString(ctx.value, ptr);
-    } finally {
-      module._free(ptr);
-    }
-    // QuickJS had no memory for the string (see heap-cap.ts): the value is its pending exception.
-    const exception = value === 0 ? 0 : ffi.QTS_ResolveException(ctx.value, value);
-    if (value === 0 || exception !== 0) {
-      if (exception !== 0) ffi.QTS_FreeValuePointer(ctx.value, exception);
-      if (value !== 0) ffi.QTS_FreeValuePointer(ctx.value, value);
-      throw outOfMemory(chars);
-    }
-    return memory.heapValueHandle(value);
-  }
-
   private viaJSON(text: string): QuickJSHandle {
     const json = this.newString(JSON.stringify(text));
     try {
@@ -172,6 +152,32 @@ export function encodeForGuest(text: string): Uint8Array<ArrayBuffer> | undefine
   return utf8;
 }
 
+/** Makes a guest string from the C string `write` puts into a fresh `size`-byte block of the WASM heap. */
+function fromCString(
+  { ctx, ffi, memory, module }: ContextInternals,
+  size: number,
+  what: string,
+  write: (heap: Uint8Array, ptr: number) => void,
+): QuickJSHandle {
+  const ptr = module._malloc(size);
+  if (ptr === 0) throw new SandboxMemoryError(what);
+  let value: number;
+  try {
+    write(module.HEAPU8, ptr); // read after malloc: growing the memory replaces the view
+    value = ffi.QTS_NewString(ctx.value, ptr);
+  } finally {
+    module._free(ptr);
+  }
+  // QuickJS had no memory for the string (see heap-cap.ts): the value is its pending exception.
+  const exception = value === 0 ? 0 : ffi.QTS_ResolveException(ctx.value, value);
+  if (value === 0 || exception !== 0) {
+    if (exception !== 0) ffi.QTS_FreeValuePointer(ctx.value, exception);
+    if (value !== 0) ffi.QTS_FreeValuePointer(ctx.value, value);
+    throw new SandboxMemoryError(what);
+  }
+  return memory.heapValueHandle(value);
+}
+
 function internalsOf(vm: QuickJSContext): ContextInternals | undefined {
   const v = vm as unknown as Partial<ContextInternals>;
   const ok =
@@ -186,10 +192,6 @@ function internalsOf(vm: QuickJSContext): ContextInternals | undefined {
     typeof v.module?._free === "function" &&
     v.module?.HEAPU8 instanceof Uint8Array;
   return ok ? (v as ContextInternals) : undefined;
-}
-
-function outOfMemory(chars: number | undefined): SandboxMemoryError {
-  return new SandboxMemoryError(chars === undefined ? "a string" : `a string of ${chars} characters`);
 }
 
 /** `String.prototype.isWellFormed` (Node 20+; not in this project's ES2023 `lib`). */

@@ -136,7 +136,7 @@ describe("a sandbox whose memory is full, through the loop", () => {
         try { for (;;) keep.push('y'.repeat(1e5) + keep.length) } catch {}
         try { for (;;) head = { n: head } } catch {}
         for (let i = 0; i < 100 && head; i++) head = head.n;
-        try { keep.push(context.slice(0, 50000)); n++ } catch {}
+        try { keep.push(context.slice(0, 70000)); n++ } catch {} // 64K+ characters: handed in as UTF-8
       }
       head = null; print('kept', keep.length)`,
       // Fills what is left, the reserve included.

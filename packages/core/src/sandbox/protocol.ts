@@ -73,8 +73,8 @@ export interface Utf8Result {
 }
 
 export type TextOpReply =
-  | { ok: true; value: string | number | boolean | undefined }
-  | ({ ok: true } & Utf8Result)
+  | { ok: true; value: string | number | boolean | undefined; utf8?: never }
+  | ({ ok: true; value?: never } & Utf8Result)
   | { ok: false; error: SerializedError };
 
 /**

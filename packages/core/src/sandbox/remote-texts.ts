@@ -52,7 +52,7 @@ export class RemoteTexts implements TextSource {
     // An absolute deadline, so time spent waiting for the host (busy with other sandboxes) is not granted twice.
     const deadline = epochMs() + timeLimitMs;
     const reply = this.channel.request({ sandboxId: this.sandboxId, id, op, args, deadline });
-    if (reply.ok) return "utf8" in reply ? reply : reply.value;
+    if (reply.ok) return reply.utf8 === undefined ? reply.value : reply;
     const error = new Error(reply.error.message);
     error.name = reply.error.name;
     throw error;

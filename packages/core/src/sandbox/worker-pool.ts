@@ -102,12 +102,8 @@ export class PooledWorker {
     }
     let state: number = TEXT_SIGNAL.replied;
     try {
-      const utf8 =
-        reply.ok && "value" in reply && typeof reply.value === "string" && reply.value.length >= UTF8_REPLY_MIN_CHARS
-          ? encodeForGuest(reply.value)
-          : undefined;
-      if (utf8 === undefined) this.textPort.postMessage(reply);
-      else this.textPort.postMessage({ ok: true, utf8 } satisfies TextOpReply, [utf8.buffer]);
+      const [message, transfer] = textReplyMessage(reply);
+      this.textPort.postMessage(message, transfer);
     } catch (error) {
       try {
         this.textPort.postMessage({ ok: false, error: serializeError(error) } satisfies TextOpReply);
@@ -226,6 +222,18 @@ export class SandboxWorkerPool {
     const i = this.workers.indexOf(worker);
     if (i !== -1) this.workers.splice(i, 1);
   }
+}
+
+/** How a reply to a `Text` method is posted: a long string answer as UTF-8, in a buffer that is transferred. */
+export function textReplyMessage(reply: TextOpReply): [message: TextOpReply, transfer: ArrayBuffer[]] {
+  if (!reply.ok || typeof reply.value !== "string" || reply.value.length < UTF8_REPLY_MIN_CHARS) return [reply, []];
+  let utf8: Uint8Array<ArrayBuffer> | undefined;
+  try {
+    utf8 = encodeForGuest(reply.value);
+  } catch {
+    return [reply, []]; // no memory for the bytes here: the string goes as it is
+  }
+  return utf8 === undefined ? [reply, []] : [{ ok: true, utf8 }, [utf8.buffer]];
 }
 
 /** Keeps the host's event loop turning briefly after each message to a worker, for a fast answer (see LoopWarmer). */
