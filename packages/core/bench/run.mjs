@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import { generateHaystack } from "../dist/demo/index.js";
 import { createRLM } from "../dist/index.js";
 import { ContextStore } from "../dist/sandbox/context-store.js";
+import { Sandbox } from "../dist/sandbox/sandbox.js";
 import { codeReply, createScriptedModel } from "../dist/test/index.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -115,6 +116,30 @@ async function needle() {
       `the whole cell, vs split("\\n") in plain V8: ${median(v8Lines).toFixed(1)} ms; ${how}`,
     );
   }
+  // What QuickJS's own split costs, the text already inside the sandbox (a first cell brought it in): the floor under
+  // lines() for any design that hands the sandbox real strings.
+  const inSandbox = [];
+  for (let i = 0; i < RUNS; i++) {
+    const model = createScriptedModel({
+      replies: [
+        codeReply("const s = context.toString()\ns.length"),
+        codeReply('s.split("\\n").length'),
+        codeReply("FINAL('done')"),
+      ],
+    });
+    const result = await createRLM({ model }).run({ query: "q", context });
+    const cell = result.trajectory.root.iterations[1].cells[0];
+    if (cell.error) throw new Error(`needle: split in the sandbox: ${cell.error.message}`);
+    inSandbox.push(cell.durationMs);
+  }
+  row(
+    "needle (45 MB)",
+    "... its split alone, text already inside",
+    median(inSandbox),
+    "ms",
+    median(v8Lines),
+    'QuickJS\'s split("\\n") of a string it holds (740,000 strings, fresh memory): the floor under lines()',
+  );
   // The `Text` method alone, as the host runs it for the sandbox (time limit and match conversion included).
   const store = new ContextStore(context, 100_000, [], 256 * 1024 * 1024);
   const textCall = [];
@@ -162,6 +187,7 @@ async function fanOut() {
         walls.push(result.trajectory.root.iterations[0].cells[0].durationMs);
       }
       const ideal = Math.ceil(100 / concurrency) * LATENCY;
+      const floor = concurrency === 100 ? await sandboxAlone(code, LATENCY, samples) : undefined;
       row(
         "fan-out (100 x 200 ms)",
         `${style}, concurrency ${concurrency}`,
@@ -170,8 +196,46 @@ async function fanOut() {
         ideal,
         `ideal ceil(100/${concurrency}) x 200 ms = ${ideal} ms; 100 bare 200 ms timers: ${median(bare).toFixed(1)} ms`,
       );
+      if (floor !== undefined)
+        row(
+          "fan-out (100 x 200 ms)",
+          `... the sandbox alone, ${style}`,
+          floor,
+          "ms",
+          ideal,
+          "the same cell in a bare Sandbox whose calls are 200 ms timers (no engine, no model): the design's floor",
+        );
     }
   }
+}
+
+/**
+ * The fan-out cell in a `Sandbox` whose calls are answered by bare timers: what the worker round trip and Node's timers
+ * cost by themselves, without the engine's router, budget, events or a model.
+ */
+async function sandboxAlone(code, latencyMs, samples) {
+  const answer = () => new Promise((resolve) => setTimeout(() => resolve("ok"), latencyMs));
+  const walls = [];
+  for (let i = 0; i < samples; i++) {
+    const sandbox = await Sandbox.create({
+      context: "x",
+      copyContextToWorker: false,
+      memoryLimitBytes: 256 * 1024 * 1024,
+      stackLimitBytes: 1024 * 1024,
+      stepTimeoutMs: 30_000,
+      maxOutputChars: 20_000,
+      hostStringMinChars: 100_000,
+      hostStringKeys: [],
+      toolNames: [],
+      workerHeapMb: 0,
+      onCall: (call) => (call.kind === "llm_query_batched" ? Promise.all(call.args.map(answer)) : answer()),
+    });
+    const cell = await sandbox.execute(code);
+    if (cell.error) throw new Error(`fan-out floor: ${cell.error.message}`);
+    walls.push(cell.durationMs);
+    void sandbox.dispose(); // as runs do: nothing waits for a sandbox's disposal
+  }
+  return median(walls);
 }
 
 // 3. iterations --------------------------------------------------------------------------------------------------------
