@@ -95,22 +95,26 @@ async function needle() {
     context.split("\n");
     v8Lines.push(performance.now() - t);
   }
+  // Each run's cells in order; the figure is the last one's duration (earlier cells set it up).
+  const lastCellMs = async (metric, cells) => {
+    const durations = [];
+    for (let i = 0; i < RUNS; i++) {
+      const model = createScriptedModel({ replies: [...cells.map(codeReply), codeReply("FINAL('done')")] });
+      const result = await createRLM({ model }).run({ query: "q", context });
+      const cell = result.trajectory.root.iterations[cells.length - 1].cells[0];
+      if (cell.error) throw new Error(`needle: ${metric}: ${cell.error.message}`);
+      durations.push(cell.durationMs);
+    }
+    return median(durations);
+  };
   for (const [metric, code, how] of [
     ["lines(), in the sandbox", "context.lines().length", "QuickJS splits the whole text natively"],
     ["chunks(100000), in the sandbox", "context.chunks(100000).length", "the chunks are host-held Texts"],
   ]) {
-    const cells = [];
-    for (let i = 0; i < RUNS; i++) {
-      const model = createScriptedModel({ replies: [codeReply(code), codeReply("FINAL('done')")] });
-      const result = await createRLM({ model }).run({ query: "q", context });
-      const cell = result.trajectory.root.iterations[0].cells[0];
-      if (cell.error) throw new Error(`needle: ${metric}: ${cell.error.message}`);
-      cells.push(cell.durationMs);
-    }
     row(
       "needle (45 MB)",
       metric,
-      median(cells),
+      await lastCellMs(metric, [code]),
       "ms",
       median(v8Lines),
       `the whole cell, vs split("\\n") in plain V8: ${median(v8Lines).toFixed(1)} ms; ${how}`,
@@ -118,24 +122,11 @@ async function needle() {
   }
   // What QuickJS's own split costs, the text already inside the sandbox (a first cell brought it in): the floor under
   // lines() for any design that hands the sandbox real strings.
-  const inSandbox = [];
-  for (let i = 0; i < RUNS; i++) {
-    const model = createScriptedModel({
-      replies: [
-        codeReply("const s = context.toString()\ns.length"),
-        codeReply('s.split("\\n").length'),
-        codeReply("FINAL('done')"),
-      ],
-    });
-    const result = await createRLM({ model }).run({ query: "q", context });
-    const cell = result.trajectory.root.iterations[1].cells[0];
-    if (cell.error) throw new Error(`needle: split in the sandbox: ${cell.error.message}`);
-    inSandbox.push(cell.durationMs);
-  }
+  const splitInside = "... its split alone, text already inside";
   row(
     "needle (45 MB)",
-    "... its split alone, text already inside",
-    median(inSandbox),
+    splitInside,
+    await lastCellMs(splitInside, ["const s = context.toString()\ns.length", 's.split("\\n").length']),
     "ms",
     median(v8Lines),
     'QuickJS\'s split("\\n") of a string it holds (740,000 strings, fresh memory): the floor under lines()',
